@@ -1,0 +1,29 @@
+# The image every lab host runs. With a registry, `docker build .` works as
+# usual; without one, socklab makes a Debian base locally (debootstrap) and
+# passes it as BASE_IMAGE, so the FROM line below is only the default.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+
+# The tools the built-in programs and the host init use. The offline base
+# has them already; an ordinary Python base gets them from Debian.
+RUN missing=; for tool in ip iptables tcpdump ps setpriv; do \
+      command -v $tool >/dev/null || missing=yes; done; \
+    if [ -n "$missing" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends \
+        iproute2 iptables tcpdump procps util-linux && \
+      rm -rf /var/lib/apt/lists/*; \
+    fi
+
+COPY lab/agent/ /opt/socklab/agent/
+# Compiled once here: every host's init and every step is a new Python
+# process, and PYTHONDONTWRITEBYTECODE (below) would make each recompile.
+RUN chmod 755 /opt/socklab/agent/__main__.py && \
+    python3 -m compileall -q /opt/socklab/agent && \
+    python3 /opt/socklab/agent/__main__.py --link /usr/local/bin
+
+# Unbuffered so a program's print() reaches the log when it happens; UTF-8
+# so messages in any language survive the trip.
+ENV PYTHONUNBUFFERED=1 PYTHONIOENCODING=utf-8 LANG=C.UTF-8 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /lab/scenario
+CMD ["socklab-init"]
