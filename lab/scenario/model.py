@@ -1,0 +1,148 @@
+"""The validated, typed scenario: what the rest of socklab works from."""
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Impairment:
+    """What happens to packets on an interface. loss is a probability.
+    None means "not set" (so a host's `loss: 0%` can cancel a network's)."""
+    loss: float = None
+    rate: str = None
+    delay: str = None
+    jitter: str = None
+
+    def spec(self):
+        return {k: v for k, v in (("loss", self.loss), ("rate", self.rate),
+                                  ("delay", self.delay),
+                                  ("jitter", self.jitter)) if v is not None}
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    subnet: IPv4Network
+    impair: Impairment = Impairment()
+    capture: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    to: str  # "default" or a CIDR
+    via: IPv4Address
+
+
+@dataclass(frozen=True)
+class Ready:
+    """When a program counts as ready. kind: signal (a built-in program says
+    it is bound), tcp, udp (a port is bound), log (a line matches), started."""
+    kind: str
+    value: object = None
+    timeout: float = 30
+
+
+@dataclass(frozen=True)
+class Service:
+    run: str
+    ready: Ready
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a host's programs may use together: a fork storm or a memory
+    hog fails its own step, not the machine."""
+    pids: int = 512
+    memory: str = "512m"
+    cpus: float = 1.0
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    interfaces: tuple  # ((network name, IPv4Address), ...) in file order
+    gateway: IPv4Address = None
+    routes: tuple = ()
+    forward: bool = False
+    services: tuple = ()
+    firewall: tuple = ()
+    net_admin: bool = False
+    limits: Limits = Limits()
+    impair: tuple = ()  # ((network, Impairment), ...) overriding networks'
+    capture: bool = False
+
+    @property
+    def address(self):
+        """The first interface's address: what the host's plain name means."""
+        return self.interfaces[0][1]
+
+    def address_on(self, network):
+        return dict(self.interfaces).get(network)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    field: str
+    op: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int  # 1-based, in file order
+    line: int
+    name: str
+    on: tuple
+    run: str
+    program: str  # the built-in program's name, or None
+    expect: tuple = ()
+    timeout: float = 30
+    background: bool = False
+    ready: Ready = Ready("started")
+    action: str = "run"  # or partition, heal, kill, restart, impair, sleep
+    target: dict = None  # the action's {host, network, ...} or seconds
+
+    @property
+    def label(self):
+        if self.name:
+            return self.name
+        if self.action == "run":
+            return f"step {self.number}: {self.run}"
+        return f"step {self.number}: {self.action} {self.describe_target()}"
+
+    def describe_target(self):
+        t = self.target
+        if self.action == "sleep":
+            return f"{t['seconds']} s"
+        if self.action in ("kill", "restart"):
+            return t["host"]
+        extra = " ".join(f"{k} {v}" for k, v in
+                         t.get("impairment", Impairment()).spec().items())
+        where = "off" if self.action == "partition" else "on"
+        return f"{t['host']} {where} {t['network']}" + (
+            f" ({extra})" if extra else "")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    path: Path
+    networks: tuple
+    hosts: tuple
+    steps: tuple
+
+    def host(self, name):
+        return next(h for h in self.hosts if h.name == name)
+
+    def network(self, name):
+        return next(n for n in self.networks if n.name == name)
+
+    @property
+    def directory(self):
+        return self.path.parent
+
+    def host_names(self):
+        """{address: host name} over every interface: how results and
+        reports name peers."""
+        return {str(a): h.name for h in self.hosts for _, a in h.interfaces}

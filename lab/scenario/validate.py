@@ -1,0 +1,445 @@
+"""From a shape-checked document to the typed model, checking meaning:
+subnets, addresses, cross-references, routes, commands and their targets.
+
+Every problem names file, line and field and says what would be valid; all
+problems are reported together, and nothing starts while there is one.
+"""
+import difflib
+import re
+import shlex
+from ipaddress import IPv4Address, IPv4Network, ip_network
+
+from .. import kernel
+from ..agent import programs
+from ..errors import ScenarioInvalid
+from . import model, schema
+from .load import load
+
+PRIVATE = tuple(ip_network(n) for n in
+                ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+LIMITED_BROADCAST = IPv4Address("255.255.255.255")
+NUMERIC_OPS = ("lt", "le", "gt", "ge")
+RATE = r"\d+(\.\d+)?([kmg]?bit|[kmg]?bps)"
+DURATION = r"\d+(\.\d+)?(us|ms|s)"
+
+
+def load_scenario(path):
+    """Read, check and build one scenario; raise ScenarioInvalid listing
+    every problem found."""
+    doc = load(path)
+    problems = []
+
+    def report(where, message):
+        problems.append(doc.problem(where, message))
+
+    schema.SCENARIO.check(doc.data, (), report)
+    if problems:
+        raise ScenarioInvalid(problems)
+    scenario = _Builder(doc, report).build()
+    if problems:
+        raise ScenarioInvalid(problems)
+    return scenario
+
+
+def _hint(word, choices):
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+class _Builder:
+    def __init__(self, doc, report):
+        self.doc, self.report = doc, report
+        self.parsers = programs.build()
+        self.networks = {}
+        self.hosts = {}
+
+    def build(self):
+        data = self.doc.data
+        name = data.get("name", self.doc.path.stem)
+        if not re.match(schema.NAME, name):
+            self.report(("name",), f"{name!r}: use letters, digits, - and _ "
+                        "(it names containers and result folders)")
+        for net_name, spec in data["networks"].items():
+            self._network(net_name, spec)
+        self._overlaps()
+        for host_name, spec in data["hosts"].items():
+            self._host(host_name, spec)
+        self._spare_addresses()
+        steps = tuple(step for step in (
+            self._step(number, spec) for number, spec in
+            enumerate(data.get("steps", []), 1)) if step)
+        return model.Scenario(
+            name=name, description=data.get("description", ""),
+            path=self.doc.path.resolve(),
+            networks=tuple(self.networks.values()),
+            hosts=tuple(self.hosts.values()), steps=steps)
+
+    # ------------------------------------------------------------ networks
+
+    def _name(self, where, name, kind):
+        if not re.match(schema.NAME, name):
+            self.report(where, f"{kind} name {name!r}: use letters, digits, "
+                        "- and _, starting with a letter or digit")
+
+    def _network(self, name, spec):
+        where = ("networks", name, "subnet")
+        self._name(where[:2], name, "network")
+        try:
+            subnet = IPv4Network(spec["subnet"])
+        except ValueError as exc:
+            fix = ""
+            try:
+                fix = f"; did you mean {IPv4Network(spec['subnet'], False)}?"
+            except ValueError:
+                pass
+            self.report(where, f"{spec['subnet']!r} is not an IPv4 subnet "
+                        f"({exc}){fix}")
+            return
+        if not any(subnet.subnet_of(p) for p in PRIVATE):
+            self.report(where, f"{subnet} is not a private range; use one "
+                        "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 "
+                        "(lab traffic must never look like the outside)")
+        elif subnet.prefixlen > 29:
+            self.report(where, f"{subnet} is too small; use /29 or larger "
+                        "(socklab keeps one address of each subnet spare)")
+        self.networks[name] = model.Network(
+            name, subnet, self._impairment(("networks", name), spec),
+            spec.get("capture", False))
+
+    def _overlaps(self):
+        nets = list(self.networks.values())
+        for i, a in enumerate(nets):
+            for b in nets[i + 1:]:
+                if a.subnet.overlaps(b.subnet):
+                    self.report(("networks", b.name, "subnet"),
+                                f"{b.subnet} overlaps {a.name}'s {a.subnet};"
+                                " each network needs its own subnet")
+
+    def _spare_addresses(self):
+        for net in self.networks.values():
+            used = {h.address_on(net.name) for h in self.hosts.values()}
+            if len(used) >= net.subnet.num_addresses - 2:
+                self.report(("networks", net.name, "subnet"),
+                            f"every address of {net.subnet} is taken; socklab"
+                            " needs one spare for the network's bridge")
+
+    # --------------------------------------------------------------- hosts
+
+    def _address(self, where, text):
+        try:
+            return IPv4Address(text)
+        except ValueError:
+            self.report(where, f"{text!r} is not an IPv4 address")
+            return None
+
+    def _host(self, name, spec):
+        where = ("hosts", name)
+        self._name(where, name, "host")
+        interfaces = []
+        taken = {str(h.address_on(n)): h.name for h in self.hosts.values()
+                 for n, _ in h.interfaces}
+        for net_name, text in spec["interfaces"].items():
+            spot = where + ("interfaces", net_name)
+            net = self.networks.get(net_name)
+            if net is None:
+                self.report(spot, f"no network named {net_name!r}"
+                            f"{_hint(net_name, self.networks)}; networks are"
+                            f" {', '.join(self.networks) or 'none'}")
+                continue
+            address = self._address(spot, text)
+            if address is None:
+                continue
+            if address not in net.subnet or address in (
+                    net.subnet.network_address, net.subnet.broadcast_address):
+                self.report(spot, f"{address} is not a host address of "
+                            f"{net_name} ({net.subnet})")
+            elif str(address) in taken:
+                self.report(spot, f"{address} is already "
+                            f"{taken[str(address)]}'s address")
+            taken[str(address)] = name
+            interfaces.append((net_name, address))
+        subnets = [self.networks[n].subnet for n, _ in interfaces]
+        gateway = None
+        if "gateway" in spec:
+            gateway = self._next_hop(where + ("gateway",), spec["gateway"],
+                                     subnets)
+        routes = [self._route(where + ("routes", i), r, subnets)
+                  for i, r in enumerate(spec.get("routes", []))]
+        if gateway and any(r and r.to == "default" for r in routes):
+            self.report(where + ("routes",), "a default route and a "
+                        "`gateway` both given; keep one")
+        services = tuple(self._service(where + ("services", i), s)
+                         for i, s in enumerate(spec.get("services", [])))
+        for i, rule in enumerate(spec.get("firewall", [])):
+            self._split(where + ("firewall", i), rule)
+        limits = spec.get("limits", {})
+        memory = str(limits.get("memory", model.Limits.memory))
+        if not re.fullmatch(r"\d+[kmgKMG]?", memory):
+            self.report(where + ("limits", "memory"), f"{memory!r}: give "
+                        "bytes, or a number with k, m or g (e.g. 256m)")
+        impair = []
+        for net_name, overrides in spec.get("impair", {}).items():
+            spot = where + ("impair", net_name)
+            if net_name not in dict(interfaces):
+                self.report(spot, f"{name} has no interface on "
+                            f"{net_name!r}; its networks are "
+                            f"{', '.join(n for n, _ in interfaces)}")
+            impair.append((net_name, self._impairment(spot, overrides)))
+        if interfaces:
+            self.hosts[name] = model.Host(
+                name=name, interfaces=tuple(interfaces), gateway=gateway,
+                routes=tuple(r for r in routes if r),
+                forward=spec.get("forward", False), services=services,
+                firewall=tuple(spec.get("firewall", [])),
+                net_admin=spec.get("net_admin", False),
+                limits=model.Limits(
+                    pids=limits.get("pids", model.Limits.pids),
+                    memory=memory.lower(),
+                    cpus=limits.get("cpus", model.Limits.cpus)),
+                impair=tuple(impair), capture=spec.get("capture", False))
+
+    def _next_hop(self, where, text, subnets):
+        address = self._address(where, text)
+        if address and not any(address in s for s in subnets):
+            self.report(where, f"{address} is not on any of this host's "
+                        f"networks ({', '.join(map(str, subnets))}); a next "
+                        "hop must be directly reachable")
+        return address
+
+    def _route(self, where, spec, subnets):
+        to = spec["to"]
+        if to != "default":
+            try:
+                dest = IPv4Network(to)
+            except ValueError as exc:
+                self.report(where + ("to",), f"{to!r}: not a CIDR ({exc})")
+                return None
+            if not any(dest.overlaps(n.subnet)
+                       for n in self.networks.values()):
+                self.report(where + ("to",), f"{dest} covers none of the "
+                            "scenario's subnets; routes lead only inside the"
+                            " lab")
+        via = self._next_hop(where + ("via",), spec["via"], subnets)
+        return model.Route(to, via) if via else None
+
+    def _service(self, where, spec):
+        run = spec if isinstance(spec, str) else spec["run"]
+        spot = where if isinstance(spec, str) else where + ("run",)
+        program = self._command(spot, run)
+        ready = spec.get("ready") if isinstance(spec, dict) else None
+        return model.Service(run, self._ready(where + ("ready",), ready,
+                                              program))
+
+    def _ready(self, where, spec, program):
+        if not spec:
+            kind = "signal" if program in programs.SIGNALS_READY else \
+                "started"
+            return model.Ready(kind)
+        kinds = [k for k in ("tcp", "udp", "log") if k in spec]
+        if len(kinds) != 1:
+            self.report(where, "give exactly one of tcp: PORT, udp: PORT, "
+                        "log: REGEX")
+            return model.Ready("started")
+        if kinds[0] == "log":
+            self._regex(where + ("log",), spec["log"])
+        return model.Ready(kinds[0], spec[kinds[0]], spec.get("timeout", 30))
+
+    def _impairment(self, where, spec):
+        loss = spec.get("loss")
+        if isinstance(loss, str):
+            match = re.fullmatch(r"\s*(\d+(\.\d+)?)\s*%\s*", loss)
+            if not match or float(match.group(1)) > 100:
+                self.report(where + ("loss",), f"{loss!r}: give a percentage"
+                            " from 0% to 100%, e.g. 20%")
+                loss = 0
+            else:
+                loss = float(match.group(1))
+        for field, pattern, example in (("rate", RATE, "1mbit"),
+                                        ("delay", DURATION, "50ms"),
+                                        ("jitter", DURATION, "10ms")):
+            if field in spec and not re.fullmatch(pattern, str(spec[field])):
+                self.report(where + (field,), f"{spec[field]!r}: give e.g. "
+                            f"{example}")
+        if "jitter" in spec and "delay" not in spec:
+            self.report(where + ("jitter",), "jitter needs a delay")
+        if ("delay" in spec or "jitter" in spec) and \
+                kernel.has_netem() is False:
+            self.report(where + ("delay" if "delay" in spec else "jitter",),
+                        "delay needs netem (the sch_netem queueing "
+                        "discipline), which this machine's kernel does not "
+                        "have; nothing was started. loss and rate work on "
+                        "every kernel.")
+        return model.Impairment(
+            loss=None if loss is None else loss / 100, rate=spec.get("rate"),
+            delay=spec.get("delay"), jitter=spec.get("jitter"))
+
+    # ------------------------------------------------------------ commands
+
+    def _split(self, where, line):
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            self.report(where, f"cannot split {line!r}: {exc}")
+            return []
+        if not argv:
+            self.report(where, "the command is empty")
+        return argv
+
+    def _command(self, where, line):
+        """Check a command line; return the built-in program's name, if it
+        is one. Arbitrary commands are the user's to get right."""
+        argv = self._split(where, line)
+        if not argv or argv[0] not in self.parsers:
+            return None
+        try:
+            args = self.parsers[argv[0]].parse_args(argv[1:])
+        except programs.UsageError as exc:
+            self.report(where, f"{exc} (see `{argv[0]} --help`)")
+            return argv[0]
+        if getattr(args, "to", None):
+            self._target(where, args.to, argv[0] == "udp-send")
+        return argv[0]
+
+    def _target(self, where, text, broadcast_ok):
+        host, colon, port = text.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+            self.report(where, f"--to {text!r}: give HOST:PORT with a port "
+                        "from 1 to 65535")
+            return
+        name, _, net = host.partition(".")
+        if name in self.hosts and (not net or
+                                   self.hosts[name].address_on(net)):
+            return
+        try:
+            address = IPv4Address(host)
+        except ValueError:
+            self.report(where, f"--to {host!r} is not a host of this "
+                        f"scenario{_hint(host, self.hosts)}; hosts are "
+                        f"{', '.join(self.hosts)} (or HOST.NETWORK, or an "
+                        "address inside the scenario's subnets)")
+            return
+        if address.is_loopback or (address == LIMITED_BROADCAST and
+                                   broadcast_ok):
+            return  # the host itself, or its own LAN
+        if not any(address in n.subnet for n in self.networks.values()):
+            subnets = ", ".join(str(n.subnet) for n in self.networks.values())
+            self.report(where, f"--to {address} is outside the scenario's "
+                        f"subnets ({subnets}) and not loopback; lab traffic "
+                        "stays in the lab")
+
+    def _regex(self, where, text):
+        try:
+            re.compile(text)
+        except (re.error, TypeError) as exc:
+            self.report(where, f"{text!r} is not a regular expression: {exc}")
+
+    # --------------------------------------------------------------- steps
+
+    def _step(self, number, spec):
+        where = ("steps", number - 1)
+        actions = [a for a in schema.ACTIONS if a in spec]
+        if len(actions) + ("run" in spec) != 1:
+            self.report(where, "give either `run` (with `on`) or exactly one "
+                        f"of {', '.join(schema.ACTIONS)}")
+            return None
+        if actions:
+            return self._action(where, number, spec, actions[0])
+        if "on" not in spec:
+            self.report(where, "missing `on` (the host, or hosts, the step "
+                        "runs on)")
+            return None
+        on = (spec["on"],) if isinstance(spec["on"], str) else \
+            tuple(spec["on"])
+        for host in on:
+            if host not in self.hosts:
+                self.report(where + ("on",), f"no host named {host!r}"
+                            f"{_hint(host, self.hosts)}; hosts are "
+                            f"{', '.join(self.hosts)}")
+        program = self._command(where + ("run",), spec["run"])
+        expect = tuple(self._expectations(where + ("expect",),
+                                          spec.get("expect", {}), program))
+        ready = self._ready(where, None, program)
+        return model.Step(
+            number=number, line=self.doc.line(where),
+            name=spec.get("name", ""), on=on, run=spec["run"],
+            program=program, expect=expect,
+            timeout=spec.get("timeout", 30),
+            background=spec.get("background", False), ready=ready)
+
+    def _action(self, where, number, spec, action):
+        extra = [k for k in ("on", "expect", "background", "timeout")
+                 if k in spec]
+        if extra:
+            self.report(where + (extra[0],), f"`{extra[0]}` goes with `run`,"
+                        f" not with `{action}`")
+        value = spec[action]
+        spot = where + (action,)
+        if action == "sleep":
+            target = {"seconds": value}
+        elif action in ("kill", "restart"):
+            target = {"host": value}
+            self._known_host(spot, value)
+        else:
+            target = {"host": value["host"], "network": value["network"]}
+            host = self._known_host(spot + ("host",), value["host"])
+            if host and not host.address_on(value["network"]):
+                self.report(spot + ("network",), f"{value['host']} has no "
+                            f"interface on {value['network']!r}; its networks "
+                            f"are {', '.join(n for n, _ in host.interfaces)}")
+            if action == "impair":
+                fields = {k: v for k, v in value.items()
+                          if k in schema.IMPAIR_FIELDS}
+                if not fields:
+                    self.report(spot, "say what to change: loss, rate, "
+                                "delay or jitter")
+                target["impairment"] = self._impairment(spot, fields)
+        return model.Step(number=number, line=self.doc.line(where),
+                          name=spec.get("name", ""), on=(), run="",
+                          program=None, action=action, target=target)
+
+    def _known_host(self, where, name):
+        if name not in self.hosts:
+            self.report(where, f"no host named {name!r}"
+                        f"{_hint(name, self.hosts)}; hosts are "
+                        f"{', '.join(self.hosts)}")
+            return None
+        return self.hosts[name]
+
+    def _expectations(self, where, spec, program):
+        fields = None
+        if program:
+            fields = tuple(dict.fromkeys(programs.RESULT_FIELDS[program] +
+                                         programs.COMMON_FIELDS))
+        for name, value in spec.items():
+            spot = where + (name,)
+            if fields and name not in fields:
+                self.report(spot, f"{program} has no result field {name!r}"
+                            f"{_hint(name, fields)}; its fields are "
+                            f"{', '.join(fields)}")
+            checks = value.items() if isinstance(value, dict) else \
+                [("eq", value)]
+            for op, operand in checks:
+                if self._operand(spot + (op,), op, operand):
+                    yield model.Expectation(name, op, operand)
+
+    def _operand(self, where, op, value):
+        if op not in schema.OPS:
+            self.report(where, f"unknown comparison `{op}`{_hint(op, schema.OPS)}"
+                        f"; use one of {', '.join(schema.OPS)}")
+        elif op == "between" and not (
+                isinstance(value, list) and len(value) == 2 and
+                all(_number(v) for v in value)):
+            self.report(where, f"`between` takes [LOW, HIGH], got {value!r}")
+        elif op in NUMERIC_OPS and not _number(value):
+            self.report(where, f"`{op}` compares numbers, got {value!r}")
+        elif op == "in" and not isinstance(value, list):
+            self.report(where, f"`in` takes a list of values, got {value!r}")
+        elif op == "matches":
+            self._regex(where, value)
+        else:
+            return True
+        return False
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
