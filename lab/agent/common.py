@@ -1,0 +1,93 @@
+"""What every built-in program shares: targets, outcomes, results, readiness.
+
+Standard library only: this runs inside the lab's hosts.
+"""
+import errno
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+# errno -> the outcome words of the scenario format.
+OUTCOMES = {
+    errno.ECONNREFUSED: "refused",
+    errno.ETIMEDOUT: "timeout",
+    errno.EHOSTUNREACH: "unreachable",
+    errno.ENETUNREACH: "unreachable",
+    errno.ECONNRESET: "reset",
+    errno.EPIPE: "reset",
+}
+
+_out = threading.Lock()
+
+
+def target(text):
+    """'server:9000' or '10.0.0.5:9000' -> (address, port), via /etc/hosts."""
+    host, _, port = text.rpartition(":")
+    return socket.gethostbyname(host), int(port)
+
+
+def classify(exc):
+    """An exception from a socket call -> (outcome, errno name or None)."""
+    if isinstance(exc, socket.timeout):
+        return "timeout", "ETIMEDOUT"
+    code = getattr(exc, "errno", None)
+    return OUTCOMES.get(code, "error"), errno.errorcode.get(code)
+
+
+def emit(record):
+    """Print one JSON line (a log event or the final result)."""
+    line = json.dumps(record, ensure_ascii=False)
+    with _out:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def log(event, **fields):
+    emit({"event": event, **fields})
+
+
+def ready():
+    """Tell whoever started us (host init or step runner) that we are bound."""
+    fd = os.environ.pop("SOCKLAB_READY_FD", None)
+    if fd is not None:
+        try:
+            os.write(int(fd), b"ready\n")
+            os.close(int(fd))
+        except OSError:
+            pass  # nobody listens: readiness is only a courtesy
+
+
+def name_of(address):
+    """The scenario's host name for an address, else the address."""
+    names = json.loads(os.environ.get("SOCKLAB_NAMES", "{}"))
+    return names.get(address, address)
+
+
+def interfaces():
+    """{network: address} of this host, as the scenario declares them."""
+    return json.loads(os.environ.get("SOCKLAB_INTERFACES", "{}"))
+
+
+def payload(message, size):
+    """The bytes to send: the message, repeated or cut to `size` if given."""
+    data = message.encode("utf-8")
+    if size and data:
+        data = (data * (size // len(data) + 1))[:size]
+    return data
+
+
+def text(data):
+    return data.decode("utf-8", errors="replace")
+
+
+def ms_since(start):
+    return round((time.monotonic() - start) * 1000, 1)
+
+
+def run_for(duration):
+    """A deadline check: True while a `--for S` lifetime has not passed."""
+    end = time.monotonic() + duration if duration else None
+    return lambda: end is None or time.monotonic() < end

@@ -1,0 +1,169 @@
+"""socklab-init: the main process of every lab host.
+
+It makes the host what the scenario says (no DNS, exactly the declared
+routes, firewall rules, impairments, a capture if asked), then starts the
+services in order, waiting for each to be ready, and prints one marker line
+that the orchestrator waits for:
+
+    socklab-init: ready
+    socklab-init: failed: <why>
+
+Everything the services print goes to this process's stdout, which is the
+container's log. Configuration comes as JSON in SOCKLAB_HOST.
+"""
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from . import netconf
+from .launch import kill_group, spawn, status
+
+_out = threading.Lock()
+LOGS = "/var/log/socklab"  # services.log and service-N.log, for service-log
+
+
+def say(line):
+    with _out:
+        sys.stdout.buffer.write(f"socklab-init: {line}\n".encode())
+        sys.stdout.buffer.flush()
+
+
+def _pump(process, number, pattern, matched):
+    """Copy a service's output to the host log (the container's stdout) and
+    to files steps can read (service-log), line by line, as it comes; watch
+    for the `ready: {log: REGEX}` pattern."""
+    own = open(f"{LOGS}/service-{number}.log", "ab", buffering=0)
+    for line in iter(process.stdout.readline, b""):
+        with _out:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+            own.write(line)
+            with open(f"{LOGS}/services.log", "ab") as combined:
+                combined.write(line)
+        if pattern and pattern.search(line.decode("utf-8", "replace")):
+            matched.set()
+
+
+def _listening(protocol, port):
+    """Is some socket of this host bound (udp) or listening (tcp) on port?"""
+    for suffix in ("", "6"):
+        try:
+            with open(f"/proc/net/{protocol}{suffix}") as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            local, state = row.split()[1], row.split()[3]
+            if int(local.rsplit(":", 1)[1], 16) == port and \
+                    (protocol == "udp" or state == "0A"):
+                return True
+    return False
+
+
+def _wait_ready(service, process, ready_fd, matched):
+    ready = service.get("ready") or {}
+    deadline = time.monotonic() + service.get("timeout", 30)
+    signalled = threading.Event()
+    threading.Thread(target=lambda: os.read(ready_fd, 16) and signalled.set(),
+                     daemon=True).start()
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"exited with status {status(process.returncode)} " \
+                   "before it was ready"
+        if ("signal" in ready and signalled.is_set()) or \
+                ("log" in ready and matched.is_set()) or \
+                ("tcp" in ready and _listening("tcp", ready["tcp"])) or \
+                ("udp" in ready and _listening("udp", ready["udp"])) or \
+                not ready:
+            return None
+        time.sleep(0.02)
+    return f"was not ready within {service.get('timeout', 30)} s ({ready})"
+
+
+def _capture():
+    """tcpdump on every interface of the host; each packet is handed over
+    as it arrives (--immediate-mode: libpcap would batch them for up to a
+    second) and written at once (-U), so the file is whole at any moment.
+    Returns once it is listening. A restarted
+    host keeps its earlier capture: capture.pcap, capture.restart-1.pcap..."""
+    name, restarts = "capture.pcap", 0
+    while os.path.exists(f"{LOGS}/{name}"):
+        restarts += 1
+        name = f"capture.restart-{restarts}.pcap"
+    process = subprocess.Popen(
+        ["tcpdump", "-i", "any", "--immediate-mode", "-U", "-Z", "root",
+         "-w", f"{LOGS}/{name}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said = []
+    for line in iter(process.stderr.readline, b""):  # a few lines at most
+        said.append(line.decode("utf-8", "replace").strip())
+        if "listening on" in said[-1]:
+            return process
+    raise RuntimeError(f"tcpdump: {' '.join(said)}")
+
+
+def _configure(config):
+    # Names come from /etc/hosts only. Docker's embedded DNS (20.10) would
+    # forward unknown names to the machine's resolvers, out of the lab.
+    with open("/etc/resolv.conf", "w") as conf:
+        conf.write("# socklab: no DNS in the lab; names are in /etc/hosts\n"
+                   "nameserver 127.0.0.1\n")
+    try:
+        netconf.routes(config)
+        for rule in config.get("firewall", []):
+            netconf.run("iptables", *shlex.split(rule))
+        netconf.impairments(config)
+        return _capture() if config.get("capture") else None
+    except RuntimeError as exc:
+        raise SystemExit(f"failed: {exc}")
+
+
+def main(argv):
+    config = json.loads(os.environ.get("SOCKLAB_HOST", "{}"))
+    children = []
+
+    def stop(*_):
+        for process in children:
+            kill_group(process)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    os.makedirs(LOGS, exist_ok=True)
+    try:
+        capture = _configure(config)
+    except SystemExit as exc:
+        say(str(exc))
+        return 1
+    if capture:
+        children.append(capture)
+    for number, service in enumerate(config.get("services", []), 1):
+        say(f"starting service {number}: {service['run']}")
+        process, ready_fd = spawn(service["run"], config.get("net_admin"),
+                                  subprocess.PIPE, subprocess.STDOUT)
+        children.append(process)
+        log = (service.get("ready") or {}).get("log")
+        matched = threading.Event()
+        threading.Thread(target=_pump, daemon=True, args=(
+            process, number, re.compile(log) if log else None,
+            matched)).start()
+        problem = _wait_ready(service, process, ready_fd, matched)
+        if problem:
+            time.sleep(0.1)  # let the pump copy the service's last words
+            say(f"failed: service {number} ({service['run']}) {problem}")
+            stop()
+    say("ready")
+    reported = set()
+    services = children[1:] if capture else children
+    while True:
+        for number, process in enumerate(services, 1):
+            if process.poll() is not None and number not in reported:
+                reported.add(number)
+                say(f"service {number} exited with status "
+                    f"{status(process.returncode)}")
+        time.sleep(0.5)

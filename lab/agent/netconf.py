@@ -1,0 +1,129 @@
+"""A host's network configuration: routes and impairments, applied by
+socklab-init at start and again by `socklab-net apply` after a partition is
+healed (the interface comes back under a new name, its routes gone).
+
+Interfaces are found by address: their names (eth0, eth1...) follow the
+order Docker happened to attach networks in.
+
+    socklab-net apply
+    socklab-net impair --address A [--loss P] [--rate R] [--delay D]
+                       [--jitter J]
+
+Loss drops packets on ingress (INPUT, and FORWARD on routers) with iptables'
+statistic match: dropping in OUTPUT would make the sender's own sendto()
+fail with EPERM, which is not what loss looks like. Rate is a tbf qdisc on
+egress; delay needs netem, used only when asked for.
+"""
+import json
+import os
+import subprocess
+
+CHAIN = "socklab-loss"
+RUNTIME = "/var/log/socklab/impair.json"  # impairments changed by steps
+
+
+def run(*argv):
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def interface_of(address):
+    for line in run("ip", "-o", "-4", "addr", "show").splitlines():
+        words = line.split()
+        if words[3].split("/")[0] == address:
+            return words[1].split("@")[0]
+    return None
+
+
+def routes(config):
+    """Exactly the scenario's routes: Docker's default route goes. One `ip`
+    process for all of them (each process is bring-up time)."""
+    batch = "".join(f"route replace {r['to']} via {r['via']}\n"
+                    for r in config.get("routes", []))
+    done = subprocess.run(["ip", "-force", "-batch", "-"],
+                          input="route flush exact 0.0.0.0/0\n" + batch,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"ip route: {done.stderr.strip()}")
+
+
+def _ensure_chain(forward):
+    if subprocess.run(["iptables", "-n", "-L", CHAIN],
+                      capture_output=True).returncode:
+        run("iptables", "-N", CHAIN)
+        run("iptables", "-I", "INPUT", "1", "-j", CHAIN)
+        if forward:
+            run("iptables", "-I", "FORWARD", "1", "-j", CHAIN)
+    run("iptables", "-F", CHAIN)
+
+
+def _qdisc(interface, spec):
+    subprocess.run(["tc", "qdisc", "del", "dev", interface, "root"],
+                   capture_output=True)
+    if spec.get("delay"):
+        argv = ["tc", "qdisc", "add", "dev", interface, "root", "netem",
+                "delay", spec["delay"]]
+        argv += [spec["jitter"]] if spec.get("jitter") else []
+        argv += ["rate", spec["rate"]] if spec.get("rate") else []
+        run(*argv)
+    elif spec.get("rate"):
+        run("tc", "qdisc", "add", "dev", interface, "root", "tbf", "rate",
+            spec["rate"], "burst", "32kbit", "latency", "400ms")
+
+
+def impairments(config):
+    """Apply every interface's impairment (the scenario's, overridden by
+    any a step has set since)."""
+    specs = {i["address"]: i for i in config.get("impair", [])}
+    if os.path.exists(RUNTIME):
+        with open(RUNTIME) as changed:
+            specs.update(json.load(changed))
+    if not specs:
+        return
+    _ensure_chain(config.get("forward", False))
+    for address, spec in specs.items():
+        interface = interface_of(address)
+        if interface is None:
+            continue  # partitioned off that network: nothing to impair
+        if spec.get("loss"):
+            run("iptables", "-A", CHAIN, "-i", interface, "-m", "statistic",
+                "--mode", "random", "--probability", str(spec["loss"]),
+                "-j", "DROP")
+        _qdisc(interface, spec)
+
+
+def apply(config):
+    routes(config)
+    impairments(config)
+
+
+def main(argv):
+    import argparse  # only socklab-net needs it, not every host's init
+    parser = argparse.ArgumentParser(prog="socklab-net")
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("apply")
+    p = sub.add_parser("impair")
+    p.add_argument("--address", required=True)
+    for option in ("loss", "rate", "delay", "jitter"):
+        p.add_argument(f"--{option}")
+    args = parser.parse_args(argv)
+    config = json.loads(os.environ.get("SOCKLAB_HOST", "{}"))
+    if args.what == "impair":
+        changed = {}
+        if os.path.exists(RUNTIME):
+            with open(RUNTIME) as old:
+                changed = json.load(old)
+        spec = {k: getattr(args, k) for k in ("loss", "rate", "delay",
+                                              "jitter") if getattr(args, k)}
+        changed[args.address] = {"address": args.address, **spec}
+        os.makedirs(os.path.dirname(RUNTIME), exist_ok=True)
+        with open(RUNTIME, "w") as new:
+            json.dump(changed, new)
+    try:
+        apply(config)
+    except RuntimeError as exc:
+        print(f"socklab-net: {exc}")
+        return 1
+    return 0
