@@ -1,0 +1,153 @@
+"""What a run will create, decided before Docker is touched: names, labels,
+addresses, each host's configuration. Pure data, unit-tested without Docker.
+"""
+import json
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+
+LABEL_RUN = "socklab.run"
+LABEL_SCENARIO = "socklab.scenario"
+LABEL_OWNER = "socklab.owner"  # machine:pid of the run, for humans
+LABEL_MODE = "socklab.mode"    # "run" (ends with its process) or "up"
+WORKDIR = "/lab/scenario"
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    name: str         # as in the scenario
+    docker_name: str
+    bridge: str       # the Linux bridge, named so host rules can match it
+    subnet: str
+    gateway: str      # reserved for Docker's IPAM; inhibited on the bridge
+    labels: dict
+    capture: bool = False
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    name: str
+    container: str
+    attachments: tuple  # ((docker network name, address), ...); first first
+    extra_hosts: dict   # name -> address, written into /etc/hosts
+    environment: dict
+    forward: bool
+    net_admin: bool     # whether the host's programs keep CAP_NET_ADMIN
+    labels: dict
+    ready_timeout: float
+    limits: object  # scenario.model.Limits
+
+
+@dataclass(frozen=True)
+class Plan:
+    run_id: str
+    scenario: str
+    directory: str    # mounted read-only at WORKDIR
+    mode: str
+    labels: dict
+    networks: tuple
+    hosts: tuple
+    evidence: str = ""  # the results folder: captures are written there
+
+    def host(self, name):
+        return next(h for h in self.hosts if h.name == name)
+
+    def network(self, name):
+        return next(n for n in self.networks if n.name == name)
+
+
+def new_run_id():
+    return secrets.token_hex(4)
+
+
+def spare_address(network, hosts):
+    """The highest address of the subnet no host uses: Docker's IPAM wants a
+    gateway, and the scenario's own addresses (often .1) must stay free."""
+    used = {h.address_on(network.name) for h in hosts}
+    last = network.subnet.broadcast_address
+    for offset in range(1, len(used) + 2):  # at most len(used) are taken
+        address = last - offset
+        if address not in used and address in network.subnet and \
+                address != network.subnet.network_address:
+            return str(address)
+    raise ValueError(f"no spare address in {network.subnet}")
+
+
+def names(scenario):
+    """Every name a host can be reached by: HOST is its first interface's
+    address, HOST.NETWORK its address there."""
+    table = {}
+    for host in scenario.hosts:
+        table[host.name] = str(host.address)
+        for network, address in host.interfaces:
+            table[f"{host.name}.{network}"] = str(address)
+    return table
+
+
+def impairments(scenario, host):
+    """Each interface's impairment: the network's, with the host's own
+    settings for that interface replacing it field by field."""
+    found = []
+    overrides = dict(host.impair)
+    for network, address in host.interfaces:
+        spec = {**scenario.network(network).impair.spec(),
+                **(overrides[network].spec() if network in overrides
+                   else {})}
+        if spec:
+            found.append({"address": str(address), **spec})
+    return found
+
+
+def host_config(host, scenario):
+    """What socklab-init, inside the host, needs to know (SOCKLAB_HOST)."""
+    routes = [{"to": "default", "via": str(host.gateway)}] \
+        if host.gateway else []
+    routes += [{"to": r.to, "via": str(r.via)} for r in host.routes]
+    services = []
+    for service in host.services:
+        ready = service.ready
+        check = {} if ready.kind == "started" else \
+            {ready.kind: True if ready.kind == "signal" else ready.value}
+        services.append({"run": service.run, "ready": check,
+                         "timeout": ready.timeout})
+    return {"routes": routes, "services": services,
+            "firewall": list(host.firewall), "net_admin": host.net_admin,
+            "impair": impairments(scenario, host), "forward": host.forward,
+            "capture": host.capture}
+
+
+def make(scenario, run_id, mode="run", evidence=""):
+    labels = {LABEL_RUN: run_id, LABEL_SCENARIO: scenario.name,
+              LABEL_OWNER: f"{socket.gethostname()}:{os.getpid()}",
+              LABEL_MODE: mode}
+    networks = tuple(
+        NetworkPlan(name=n.name, docker_name=f"socklab-{run_id}-{n.name}",
+                    bridge=f"sl{run_id}{index}", subnet=str(n.subnet),
+                    gateway=spare_address(n, scenario.hosts),
+                    labels={**labels, "socklab.network": n.name},
+                    capture=n.capture)
+        for index, n in enumerate(scenario.networks))
+    docker_net = {n.name: n.docker_name for n in networks}
+    table = names(scenario)
+    hosts = []
+    for host in scenario.hosts:
+        environment = {
+            "SOCKLAB_HOST": json.dumps(host_config(host, scenario)),
+            "SOCKLAB_NAMES": json.dumps(scenario.host_names()),
+            "SOCKLAB_INTERFACES": json.dumps(
+                {n: str(a) for n, a in host.interfaces}),
+        }
+        hosts.append(HostPlan(
+            name=host.name, container=f"socklab-{run_id}-{host.name}",
+            attachments=tuple((docker_net[n], str(a))
+                              for n, a in host.interfaces),
+            extra_hosts=table, environment=environment,
+            forward=host.forward, net_admin=host.net_admin,
+            labels={**labels, "socklab.host": host.name},
+            ready_timeout=30 + sum(s.ready.timeout for s in host.services),
+            limits=host.limits))
+    return Plan(run_id=run_id, scenario=scenario.name,
+                directory=str(scenario.directory), mode=mode, labels=labels,
+                networks=networks, hosts=tuple(hosts),
+                evidence=str(evidence))

@@ -1,0 +1,113 @@
+"""Which runs are alive on this machine, and taking turns on subnets.
+
+A run holds an exclusive flock on runs/<id>.lock for its whole life, so a
+run whose process is gone (even by kill -9) is seen as dead at once, and
+its leftovers can be swept without touching a live run's. Docker refuses
+two networks with overlapping subnets: runs that overlap take turns.
+"""
+import contextlib
+import fcntl
+import json
+import os
+import time
+from ipaddress import IPv4Network
+from pathlib import Path
+
+
+def state_dir():
+    path = Path(os.environ.get("SOCKLAB_STATE", "/tmp/socklab-state"))
+    (path / "runs").mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def locked(name):
+    """A machine-wide critical section, by flock on state_dir()/name."""
+    with open(state_dir() / name, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _lock_path(run_id):
+    return state_dir() / "runs" / f"{run_id}.lock"
+
+
+def alive(run_id):
+    """True while the run's process holds its lock."""
+    try:
+        handle = open(_lock_path(run_id))
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
+def live_runs():
+    """{run id: its record} of every live run on this machine."""
+    found = {}
+    for path in (state_dir() / "runs").glob("*.lock"):
+        run_id = path.stem
+        if alive(run_id):
+            try:
+                found[run_id] = json.loads(path.read_text() or "{}")
+            except (OSError, ValueError):
+                found[run_id] = {}
+    return found
+
+
+def _overlapping(subnets, others):
+    mine = [IPv4Network(s) for s in subnets]
+    for run_id, record in others.items():
+        for theirs in record.get("subnets", []):
+            if any(m.overlaps(IPv4Network(theirs)) for m in mine):
+                return run_id, record, theirs
+    return None
+
+
+@contextlib.contextmanager
+def registered(run_id, scenario, subnets, say):
+    """Hold the run's lock; first wait while a live run uses any of our
+    subnets (saying once what we wait for)."""
+    handle = open(_lock_path(run_id), "w")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    told = None
+    try:
+        while True:
+            with locked("registry.lock"):
+                clash = _overlapping(subnets, {
+                    k: v for k, v in live_runs().items() if k != run_id})
+                if clash is None:
+                    handle.write(json.dumps({
+                        "scenario": scenario, "subnets": list(subnets),
+                        "pid": os.getpid()}))
+                    handle.flush()
+                    break
+            other, record, subnet = clash
+            if told != other:
+                say(f"waiting for run {other} (scenario "
+                    f"{record.get('scenario', '?')}, pid "
+                    f"{record.get('pid', '?')}), which uses {subnet}")
+                told = other
+            time.sleep(0.3)
+        yield
+    finally:
+        _lock_path(run_id).unlink(missing_ok=True)
+        handle.close()
+
+
+def stuck():
+    """Ids of networks Docker refused to remove (a stale endpoint)."""
+    try:
+        return set(json.loads((state_dir() / "stuck.json").read_text()))
+    except (OSError, ValueError):
+        return set()
+
+
+def remember_stuck(network_id):
+    with locked("stuck.lock"):
+        ids = stuck() | {network_id}
+        (state_dir() / "stuck.json").write_text(json.dumps(sorted(ids)))
