@@ -1,0 +1,61 @@
+"""Progress of long work (base bootstrap, image build, bring-up, steps).
+
+On a terminal, a phase shows a live line with a spinner and the seconds
+spent, replaced by its outcome when done; without one (CI, pipes) each phase
+is one plain line when it starts and one when it ends. Progress(None) is
+silent (pytest, library use).
+"""
+import contextlib
+import itertools
+import threading
+import time
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Progress:
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = bool(stream) and stream.isatty()
+        self.lock = threading.Lock()
+        self.status = ""
+
+    def say(self, line):
+        if not self.stream:
+            return
+        with self.lock:
+            clear = "\r\033[K" if self.tty and self.status else ""
+            self.stream.write(f"{clear}{line}\n")
+            if self.tty and self.status:
+                self.stream.write(self.status)
+            self.stream.flush()
+
+    @contextlib.contextmanager
+    def phase(self, text):
+        start = time.monotonic()
+        done = threading.Event()
+        if self.tty:
+            def spin():
+                for mark in itertools.cycle(SPINNER):
+                    if done.wait(0.1):
+                        return
+                    with self.lock:
+                        self.status = (f"\r\033[K{mark} {text} "
+                                       f"({time.monotonic() - start:.1f} s)")
+                        self.stream.write(self.status)
+                        self.stream.flush()
+            spinner = threading.Thread(target=spin, daemon=True)
+            spinner.start()
+        else:
+            self.say(f"{text} ...")
+        outcome = "failed"
+        try:
+            yield
+            outcome = "done"
+        finally:
+            done.set()
+            if self.tty:
+                spinner.join()
+                with self.lock:
+                    self.status = ""
+            self.say(f"{text}: {outcome} in {time.monotonic() - start:.1f} s")

@@ -1,0 +1,215 @@
+"""One run of one scenario: plan -> engine -> steps -> checks -> evidence.
+
+Teardown always runs: after success, a failed step, a failed set-up, an
+exception or an interrupt, everything labelled with the run's id goes.
+"""
+import concurrent.futures
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checks, interrupts, plan as plans, runs
+from .errors import RunFailed
+from .progress import Progress
+from .report import evidence
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """One host's run of one step."""
+    step: object
+    host: str
+    fields: dict
+    verdicts: tuple
+    error: str = ""
+
+    @property
+    def ok(self):
+        return not self.error and all(v.ok for v in self.verdicts)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    scenario: object
+    run_id: str
+    results: tuple
+    error: str
+    logs: dict
+    elapsed: float
+    directory: Path
+    not_run: tuple = field(default=())
+
+    @property
+    def ok(self):
+        return not self.error and all(r.ok for r in self.results)
+
+    def failures(self):
+        return [r for r in self.results if not r.ok]
+
+
+def _execute(engine, plan, step, host, on_ready=lambda: None):
+    try:
+        envelope = engine.execute(plan, host, step.run, step.timeout,
+                                  on_ready)
+    except RunFailed as exc:
+        return HostResult(step, host, {}, (), str(exc))
+    fields = checks.result_fields(envelope)
+    return HostResult(step, host, fields, checks.check(step, fields))
+
+
+def _act(engine, plan, step):
+    """A fault step: partition, heal, kill, restart, impair or sleep."""
+    target, start = step.target, time.monotonic()
+    try:
+        if step.action == "sleep":
+            time.sleep(target["seconds"])
+        elif step.action in ("kill", "restart"):
+            getattr(engine, step.action)(plan, target["host"])
+        elif step.action == "impair":
+            engine.impair(plan, target["host"], target["network"],
+                          target["impairment"])
+        else:
+            getattr(engine, step.action)(plan, target["host"],
+                                         target["network"])
+        error = ""
+    except RunFailed as exc:
+        error = str(exc)
+    fields = {"action": step.action,
+              "elapsed_ms": round((time.monotonic() - start) * 1000, 1)}
+    return HostResult(step, target.get("host", "-"), fields, (), error)
+
+
+class _Steps:
+    """Runs the steps in order; background ones on their own threads."""
+
+    def __init__(self, engine, plan):
+        self.engine, self.plan = engine, plan
+        self.pool = concurrent.futures.ThreadPoolExecutor(64)
+        self.background = []  # futures of HostResult
+
+    def foreground(self, step):
+        futures = [self.pool.submit(_execute, self.engine, self.plan, step, h)
+                   for h in step.on]
+        return [f.result() for f in futures]
+
+    def start_background(self, step):
+        for host in step.on:
+            ready = threading.Event()
+            future = self.pool.submit(_execute, self.engine, self.plan, step,
+                                      host, ready.set)
+            if step.ready.kind != "signal":
+                ready.set()  # nothing to wait for: started is ready
+            # A program that ends before saying it is bound is "ready" too.
+            future.add_done_callback(lambda _: ready.set())
+            ready.wait()
+            self.background.append(future)
+
+    def await_background(self):
+        return [f.result() for f in self.background]
+
+
+def _show(say, result):
+    mark = "ok  " if result.ok else "FAIL"
+    took = result.fields.get("elapsed_ms")
+    say(f"  {mark} {result.step.label} [{result.host}]" +
+        (f" ({took} ms)" if took is not None else ""))
+    if result.error:
+        say("       " + result.error.replace("\n", "\n       "))
+    if result.fields.get("output_cut"):
+        say(f"       (output cut to the first and last part: "
+            f"{', '.join(result.fields['output_cut'])})")
+    for v in result.verdicts:
+        if not v.ok:
+            say(f"       expected {v.describe()}")
+
+
+def _run_steps(engine, plan, scenario, say, keep_going):
+    steps = _Steps(engine, plan)
+    results, not_run = [], []
+    try:
+        for index, step in enumerate(scenario.steps):
+            if step.action != "run":
+                result = _act(engine, plan, step)
+                _show(say, result)
+                results.append(result)
+                if not keep_going and not result.ok:
+                    not_run = list(scenario.steps[index + 1:])
+                    break
+                continue
+            if step.background:
+                steps.start_background(step)
+                say(f"  ...  {step.label} [{', '.join(step.on)}] "
+                    "(in the background)")
+                continue
+            batch = steps.foreground(step)
+            for result in batch:
+                _show(say, result)
+            results += batch
+            if not keep_going and not all(r.ok for r in batch):
+                not_run = list(scenario.steps[index + 1:])
+                break
+        if not not_run:  # after a failure, background steps are not awaited
+            for result in steps.await_background():
+                _show(say, result)
+                results.append(result)
+    finally:
+        steps.pool.shutdown(wait=False, cancel_futures=True)
+    results.sort(key=lambda r: (r.step.number, r.step.on.index(r.host)
+                                if r.host in r.step.on else 0))
+    return results, tuple(not_run)
+
+
+def _save_host_captures(engine, plan, scenario, directory):
+    """capture.pcap of host h becomes h.pcap; capture.restart-1.pcap (the
+    capture after its first restart) h.restart-1.pcap."""
+    for host in scenario.hosts:
+        if host.capture:
+            for name, data in engine.host_captures(plan, host.name).items():
+                target = name.replace("capture", host.name, 1)
+                (directory / target).write_bytes(data)
+
+
+def run(scenario, engine, results_root="results", progress=Progress(None),
+        keep_going=False):
+    """Bring the scenario's lab up, run its steps, tear it down; return the
+    report (also written under results_root/<scenario>/)."""
+    say = progress.say
+    run_id = plans.new_run_id()
+    directory = Path(results_root) / scenario.name
+    evidence.prepare(directory)
+    plan = plans.make(scenario, run_id, evidence=directory.resolve())
+    start = time.monotonic()
+    results, not_run, error, logs = [], (), "", {}
+    try:
+        with runs.registered(run_id, scenario.name,
+                             [n.subnet for n in plan.networks], say):
+            engine.sweep()
+            try:
+                with progress.phase(f"{scenario.name}: bringing up "
+                                    f"{len(plan.hosts)} hosts on "
+                                    f"{len(plan.networks)} networks"):
+                    engine.up(plan)
+                with progress.phase(f"{scenario.name}: "
+                                    f"{len(scenario.steps)} steps"):
+                    results, not_run = _run_steps(engine, plan, scenario,
+                                                  say, keep_going)
+            except RunFailed as exc:
+                error = str(exc)
+                say(f"  FAIL {error}")
+            finally:
+                with interrupts.deferred():
+                    names = [h.name for h in plan.hosts]
+                    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                        logs = dict(zip(names, pool.map(
+                            lambda name: engine.logs(plan, name), names)))
+                    _save_host_captures(engine, plan, scenario, directory)
+                    engine.down(run_id)
+    except BaseException as exc:  # interrupts too: the evidence says why
+        error = error or f"{type(exc).__name__}: {exc}".rstrip(": ")
+        raise
+    finally:
+        report = RunReport(scenario, run_id, tuple(results), error, logs,
+                           time.monotonic() - start, directory, not_run)
+        evidence.write(report)
+    return report
