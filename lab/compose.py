@@ -1,0 +1,105 @@
+"""A scenario as a compose file, for `docker-compose up -d` labs.
+
+The same host image, addresses, routes, names and services as `socklab
+run`, from the same plan functions. A `hostfw` service sets the host's
+DOCKER-USER rule for each lab bridge when the lab starts (lab hosts wait for
+it) and removes it when `docker-compose down` stops it.
+"""
+import hashlib
+import os
+
+import yaml
+
+from . import plan as plans
+from .engine.image import OFFLINE_BASE, ROOT
+
+IMAGE = "socklab-host:latest"
+TAG = "socklab-compose"  # rule comment; distinct from runs' `socklab:<id>`
+
+# Compose interpolates $VAR everywhere, so the script's own $ are doubled.
+_HOSTFW = r"""
+tag={tag}:{name}
+iptables -n -L DOCKER-USER >/dev/null 2>&1 || {{ echo "no DOCKER-USER chain: nothing to do"; exec sleep infinity; }}
+rule() {{ iptables "$$1" DOCKER-USER -i "$$2" -o "$$2" -m comment --comment "$$tag" -j ACCEPT; }}
+add() {{ for br in {bridges}; do rule -C "$$br" 2>/dev/null || rule -I "$$br"; done; }}
+del() {{ for br in {bridges}; do while rule -D "$$br" 2>/dev/null; do :; done; done; }}
+trap 'del; echo "host rules removed"; exit 0' TERM INT
+add
+echo "host rules set for {bridges}"
+while :; do sleep 3600 & wait $$!; done
+"""
+
+
+def bridge(scenario, network):
+    digest = hashlib.sha1(f"{scenario}/{network}".encode()).hexdigest()
+    return f"slc{digest[:8]}"
+
+
+def _relative(path, base):
+    rel = os.path.relpath(path, base)
+    return rel if rel.startswith(".") else f"./{rel}"
+
+
+def export(scenario, base_dir="."):
+    """The compose file (text) for `scenario`; paths relative to base_dir,
+    where the file is meant to be saved."""
+    labels = {plans.LABEL_SCENARIO: scenario.name,
+              plans.LABEL_MODE: "compose"}
+    bridges = [bridge(scenario.name, n.name) for n in scenario.networks]
+    services = {"hostfw": {
+        "image": IMAGE,
+        "build": {"context": _relative(ROOT, base_dir), "args": {
+            "BASE_IMAGE": f"${{SOCKLAB_BASE_IMAGE:-{OFFLINE_BASE}}}"}},
+        "network_mode": "host", "cap_add": ["NET_ADMIN"], "init": True,
+        "labels": {**labels, "socklab.helper": "hostfw"},
+        "command": ["sh", "-c", _HOSTFW.format(
+            tag=TAG, name=scenario.name, bridges=" ".join(bridges)).strip()],
+    }}
+    # The hosts as a run would make them: same environment, names, limits.
+    for host in plans.make(scenario, "compose", mode="compose").hosts:
+        services[host.name] = {
+            "image": IMAGE, "hostname": host.name, "init": True,
+            "depends_on": ["hostfw"], "cap_add": ["NET_ADMIN"],
+            "sysctls": {"net.ipv4.ip_forward": "1" if host.forward else "0"},
+            "pids_limit": host.limits.pids,
+            "mem_limit": host.limits.memory,
+            "memswap_limit": host.limits.memory,
+            "cpus": host.limits.cpus,
+            "working_dir": plans.WORKDIR,
+            "volumes": [f"{_relative(scenario.directory, base_dir)}:"
+                        f"{plans.WORKDIR}:ro"],
+            "extra_hosts": [f"{n}:{a}" for n, a in host.extra_hosts.items()],
+            "environment": host.environment,
+            "networks": {n: {"ipv4_address": str(a)} for n, a in
+                         scenario.host(host.name).interfaces},
+            "labels": {**labels, "socklab.host": host.name},
+        }
+    networks = {
+        n.name: {
+            "driver": "bridge", "internal": True,
+            "driver_opts": {"com.docker.network.bridge.name": br,
+                            "com.docker.network.bridge.inhibit_ipv4": "true"},
+            "ipam": {"config": [{
+                "subnet": str(n.subnet),
+                "gateway": plans.spare_address(n, scenario.hosts)}]},
+            "labels": {**labels, "socklab.network": n.name}}
+        for n, br in zip(scenario.networks, bridges)}
+    header = (f"# {scenario.name}: exported by `socklab compose "
+              f"{_relative(scenario.path, base_dir)}`; do not edit by hand.\n"
+              "# docker-compose up -d   then   docker-compose exec HOST CMD"
+              "\n# docker-compose down    removes the lab and its host "
+              "rules\n")
+    # Format 2.4: docker-compose 1.29 (Debian's) reads all of it, including
+    # init, sysctls, pids_limit and IPAM gateways; Compose v2 accepts it.
+    body = yaml.dump({"version": "2.4", "services": services,
+                      "networks": networks}, Dumper=_Dumper, sort_keys=False,
+                     allow_unicode=True, width=1000)
+    return header + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text (the hostfw script) as a readable literal block."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))

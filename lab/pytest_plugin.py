@@ -1,0 +1,119 @@
+"""pytest collects every scenarios/**/*.yaml as one test per scenario.
+
+Registered by entry point (pytest11), so a plain `pytest` in a project
+with a scenarios/ folder runs them. A failure shows the step, the
+expectation, the actual result and the tail of the involved hosts' logs.
+"""
+import json
+
+import pytest
+
+from . import engine as engines, runner
+from .engine.docker import tail
+from .errors import ScenarioInvalid, SocklabError
+from .progress import Progress
+from .scenario import load_scenario
+
+ENGINE = pytest.StashKey()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("socklab")
+    group.addoption("--socklab-results", default="results", metavar="DIR",
+                    help="where scenario evidence goes (default: results/)")
+    group.addoption("--socklab-keep-going", action="store_true",
+                    help="run a scenario's remaining steps after a failure")
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix in (".yaml", ".yml") and \
+            "scenarios" in file_path.parent.parts:
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        scenario = load_scenario(self.path)
+        yield ScenarioItem.from_parent(self, name=scenario.name,
+                                       scenario=scenario)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ScenarioInvalid):
+            return f"invalid scenario (nothing started):\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, report):
+        super().__init__(report.scenario.name)
+        self.report = report
+
+
+def _engine(config):
+    """One engine per pytest process, made on first use."""
+    if ENGINE not in config.stash:
+        engine = engines.connect(Progress(None))
+        engine.prepare()
+        config.stash[ENGINE] = engine
+    return config.stash[ENGINE]
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self):
+        report = runner.run(
+            self.scenario, _engine(self.config),
+            self.config.getoption("socklab_results"), Progress(None),
+            self.config.getoption("socklab_keep_going"))
+        if not report.ok:
+            raise ScenarioFailed(report)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ScenarioFailed):
+            return explain(excinfo.value.report)
+        if isinstance(excinfo.value, SocklabError):
+            return f"socklab: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"scenario {self.scenario.name}"
+
+
+def explain(report):
+    """The failure as a person needs it: which step, what was expected,
+    what happened, and what the hosts involved said."""
+    lines = [f"scenario {report.scenario.name} ({report.scenario.path}) "
+             "failed"]
+    involved = {h.name for h in report.scenario.hosts if h.services}
+    if report.error:
+        lines.append(report.error)
+    for result in report.failures():
+        step = result.step
+        involved.add(result.host)
+        lines.append(f"\n{step.label} (line {step.line}) on {result.host}:")
+        if result.error:
+            lines.append(f"  {result.error}")
+        for v in result.verdicts:
+            if not v.ok:
+                lines.append(f"  expected {v.describe()}")
+        shown = {k: v for k, v in result.fields.items()
+                 if k not in ("stdout", "stderr") and v not in (None, "")}
+        lines.append(f"  result: {json.dumps(shown, ensure_ascii=False)}")
+        for stream in ("stdout", "stderr"):
+            text = (result.fields.get(stream) or "").strip()
+            if text:
+                lines.append(f"  {stream}: {tail(text, 10)}")
+    if report.not_run:
+        lines.append("\nnot run: " + "; ".join(s.label
+                                               for s in report.not_run))
+    for host in sorted(involved):
+        log = report.logs.get(host, "")
+        if log.strip():
+            lines.append(f"\n--- last lines of {host}'s log ---\n"
+                         f"{tail(log, 15)}")
+    lines.append(f"\nevidence: {report.directory}/")
+    return "\n".join(lines)
