@@ -1,0 +1,52 @@
+"""Shared helpers for socklab's own tests."""
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import docker
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(text, name="s.yaml") -> path of a scenario file in tmp_path."""
+    def _write(text, name="s.yaml"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+    return _write
+
+
+def socklab(*args, env=None, timeout=300):
+    """Run the real command line; return the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "lab.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=timeout)
+
+
+def leftovers():
+    """Everything of socklab's still on the engine and in the host's
+    DOCKER-USER chain: must be empty after every run."""
+    api = docker.from_env().api
+    found = [c["Names"][0] for c in api.containers(
+        all=True, filters={"label": "socklab.run"})]
+    found += [n["Name"] for n in api.networks(
+        filters={"label": "socklab.run"})]
+    rules = subprocess.run(["iptables", "-S", "DOCKER-USER"],
+                           capture_output=True, text=True).stdout
+    found += [r for r in rules.splitlines() if "socklab:" in r]
+    return found
+
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def nothing_left():
+    """Asserts after the test that no container, network or host rule of
+    socklab's remains."""
+    yield
+    assert leftovers() == []

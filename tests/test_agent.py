@@ -1,0 +1,148 @@
+"""The built-in programs, run for real on this machine's loopback (no
+Docker): results, framing, coalescing, backlog, refusal."""
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+
+AGENT = ROOT / "lab" / "agent"
+
+
+def agent(name, *args):
+    """The command line that runs agent program `name` as a host would."""
+    return [sys.executable, "-c", "import sys; sys.path.insert(0, 'lab'); "
+            f"from agent.main import main; sys.exit(main({name!r}, "
+            "sys.argv[1:]))", *map(str, args)]
+
+
+def program(name, *args, timeout=20):
+    """Run a built-in program; return its JSON result."""
+    done = subprocess.run(agent(name, *args), capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    started = []
+
+    def start(*args):
+        port = free_port()
+        proc = subprocess.Popen(
+            agent("tcp-server", "--port", port, "--bind", "127.0.0.1", *args),
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        started.append(proc)
+        assert '"listening"' in proc.stdout.readline()
+        return port
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def test_refused_when_nobody_listens():
+    result = program("connect", "--to", f"127.0.0.1:{free_port()}")
+    assert result["outcome"] == "refused"
+    assert result["errno"] == "ECONNREFUSED"
+
+
+def test_echo_in_lockstep(server):
+    port = server()
+    result = program("tcp-client", "--to", f"127.0.0.1:{port}",
+                     "--message", "你好", "--count", "3")
+    assert result["outcome"] == "ok" and result["replies"] == 3
+    assert result["received"] == ["你好"] * 3   # UTF-8 survives
+
+
+def test_burst_sends_coalesce_without_framing(server):
+    port = server("--delay", "0.2")
+    result = program("tcp-client", "--to", f"127.0.0.1:{port}",
+                     "--message", "ab", "--count", "5", "--burst")
+    # The server's first recv() takes what has arrived; the later sends
+    # are merged while it sleeps: fewer replies than sends.
+    assert result["sent"] == 5 and result["replies"] < 5
+    assert "".join(result["received"]) == "ab" * 5
+
+
+def test_length_framing_keeps_message_boundaries(server):
+    port = server("--framing", "length", "--delay", "0.2")
+    result = program("tcp-client", "--to", f"127.0.0.1:{port}", "--message",
+                     "ab", "--count", "5", "--burst", "--framing", "length")
+    assert result["replies"] == 5 and result["received"] == ["ab"] * 5
+
+
+def test_backlog_holds_n_plus_one(server):
+    port = server("--backlog", "2", "--no-accept")
+    result = program("connect-many", "--to", f"127.0.0.1:{port}",
+                     "--count", "5", "--timeout", "2")
+    assert result["established"] == 3 and result["timed_out"] == 2
+
+
+def test_server_closing_first_is_seen_as_empty_recv(server):
+    port = server("--close", "after-reply")
+    result = program("tcp-client", "--to", f"127.0.0.1:{port}",
+                     "--message", "x", "--wait-close", "2")
+    assert result["replies"] == 1 and result["peer_closed"] is True
+    assert result["outcome"] == "ok"
+
+
+def test_bind_failure_is_a_result(server):
+    port = server()
+    result = program("tcp-server", "--port", str(port), "--bind",
+                     "127.0.0.1", "--no-reuseaddr")
+    assert result["outcome"] == "error" and result["errno"] == "EADDRINUSE"
+
+
+def test_udp_round_trip_and_loss_count():
+    port = free_port()
+    proc = subprocess.Popen(
+        agent("udp-server", "--port", port, "--bind", "127.0.0.1"),
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        result = program("udp-client", "--to", f"127.0.0.1:{port}",
+                         "--count", "3", "--message", "ping")
+        assert result["replies"] == 3 and result["lost"] == 0
+    finally:
+        proc.kill()
+        proc.wait()
+    nobody = program("udp-client", "--to", f"127.0.0.1:{free_port()}",
+                     "--count", "2", "--timeout", "0.2")
+    assert nobody["replies"] == 0 and nobody["outcome"] in ("ok", "refused")
+
+
+def step_runner(*args):
+    done = subprocess.run(agent("socklab-step", "--net-admin", *args),
+                          capture_output=True, text=True, cwd=ROOT,
+                          timeout=20)
+    return json.loads(done.stdout)
+
+
+def test_step_runner_kills_the_whole_group_at_timeout():
+    start = time.monotonic()
+    envelope = step_runner("--timeout", "1", "--",
+                           "sleep 30 & sleep 30; echo never")
+    assert envelope["step_timed_out"] is True and envelope["exit"] is None
+    assert time.monotonic() - start < 5
+
+
+def test_step_runner_caps_output_but_keeps_the_last_line():
+    envelope = step_runner(
+        "--cap", "1000", "--",
+        "head -c 300000 /dev/zero | tr '\\\\0' x; echo; echo '{\"n\": 1}'")
+    assert envelope["cut"] == ["stdout"]
+    assert "bytes cut]" in envelope["stdout"]
+    assert envelope["stdout"].strip().endswith('{"n": 1}')
+    assert len(envelope["stdout"]) < 80_000

@@ -1,0 +1,63 @@
+"""The plan: names, labels, reserved addresses, each host's configuration
+for its init. Pure: no Docker."""
+import json
+
+from lab import plan
+from lab.scenario import load_scenario
+
+SCENARIO = """\
+name: p
+networks:
+  lan_a: {subnet: 10.10.1.0/24}
+  lan_b: {subnet: 10.10.2.0/29}
+hosts:
+  router:
+    interfaces: {lan_a: 10.10.1.254, lan_b: 10.10.2.6}
+    forward: true
+  server:
+    interfaces: {lan_b: 10.10.2.1, lan_a: 10.10.1.5}
+    gateway: 10.10.2.6
+    routes: [{to: 10.10.0.0/16, via: 10.10.2.6}]
+    services: [tcp-server --port 9000, {run: ./s, ready: {tcp: 80}}]
+"""
+
+
+def test_names_labels_and_bridges(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    assert p.labels[plan.LABEL_RUN] == "abcd1234"
+    assert p.labels[plan.LABEL_SCENARIO] == "p"
+    assert [n.docker_name for n in p.networks] == [
+        "socklab-abcd1234-lan_a", "socklab-abcd1234-lan_b"]
+    assert all(len(n.bridge) <= 15 for n in p.networks)  # Linux IFNAMSIZ
+    assert p.host("server").container == "socklab-abcd1234-server"
+    assert p.host("server").labels["socklab.host"] == "server"
+
+
+def test_the_bridge_takes_a_spare_address_not_a_hosts(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    # .254 is the router's, so lan_a's reserved address is .253; in the
+    # /29, .6 is taken and .5 is free.
+    assert [n.gateway for n in p.networks] == ["10.10.1.253", "10.10.2.5"]
+
+
+def test_every_host_knows_every_name(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    names = p.host("router").extra_hosts
+    assert names["server"] == "10.10.2.1"          # first interface
+    assert names["server.lan_a"] == "10.10.1.5"
+    assert names["router.lan_b"] == "10.10.2.6"
+    senders = json.loads(p.host("router").environment["SOCKLAB_NAMES"])
+    assert senders["10.10.1.5"] == "server"
+
+
+def test_the_init_gets_routes_and_services_in_order(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    config = json.loads(p.host("server").environment["SOCKLAB_HOST"])
+    assert config["routes"] == [
+        {"to": "default", "via": "10.10.2.6"},
+        {"to": "10.10.0.0/16", "via": "10.10.2.6"}]
+    assert [s["ready"] for s in config["services"]] == [
+        {"signal": True}, {"tcp": 80}]
+    assert p.host("server").attachments[0] == ("socklab-abcd1234-lan_b",
+                                                "10.10.2.1")
+    assert p.host("router").forward and not p.host("server").forward
