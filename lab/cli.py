@@ -62,8 +62,8 @@ def load_all(paths):
     return scenarios
 
 
-def ready_engine():
-    engine = engines.connect(progress)
+def ready_engine(args):
+    engine = engines.connect(progress, args.engine)
     engine.prepare()
     return engine
 
@@ -72,7 +72,7 @@ def ready_engine():
 
 def cmd_run(args):
     scenarios = load_all(args.paths)
-    engine = ready_engine()
+    engine = ready_engine(args)
     passed, failed = [], []
     for scenario in scenarios:
         report = runner.run(scenario, engine, args.results, progress,
@@ -95,7 +95,7 @@ def cmd_validate(args):
 
 def cmd_up(args):
     scenario = load_scenario(args.file)
-    engine = ready_engine()
+    engine = ready_engine(args)
     if any(lab["name"] == scenario.name for lab in engine.labs()):
         raise RunFailed(f"lab {scenario.name} is already up; `socklab down "
                         f"{scenario.name}` first")
@@ -124,7 +124,7 @@ def cmd_up(args):
 
 
 def cmd_exec(args):
-    engine = engines.connect(progress)
+    engine = engines.connect(progress, args.engine)
     container = engine.lab_container(args.name, args.host)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
@@ -134,19 +134,22 @@ def cmd_exec(args):
 
 
 def cmd_shell(args):
-    engine = engines.connect(progress)
+    engine = engines.connect(progress, args.engine)
     container = engine.lab_container(args.name, args.host)
     docker_cli = shutil.which("docker")
     if docker_cli is None:
         raise SocklabError("`socklab shell` needs the docker command line; "
                            f"use `socklab exec {args.name} {args.host} -- CMD`")
-    # An interactive terminal is the docker CLI's job; hand over to it.
-    os.execv(docker_cli, ["docker", "exec", "-it", "-w", plans.WORKDIR,
-                          container, "bash"])
+    # An interactive terminal is the docker CLI's job; hand over to it,
+    # pointed at the engine that holds the host (a swarm node's, maybe).
+    url = engine.engine_url(container)
+    os.execve(docker_cli, ["docker", "exec", "-it", "-w", plans.WORKDIR,
+                           container, "bash"],
+              {**os.environ, **({"DOCKER_HOST": url} if url else {})})
 
 
 def cmd_logs(args):
-    engine = engines.connect(progress)
+    engine = engines.connect(progress, args.engine)
     lab = engine.lab(args.name)
     hosts = [args.host] if args.host else sorted(lab["hosts"])
     for host in hosts:
@@ -156,7 +159,7 @@ def cmd_logs(args):
 
 
 def cmd_ls(args):
-    engine = engines.connect(progress)
+    engine = engines.connect(progress, args.engine)
     labs = engine.labs()
     if not labs:
         say("no labs are up (start one with `socklab up FILE`)")
@@ -170,7 +173,7 @@ def cmd_ls(args):
 
 
 def cmd_down(args):
-    engine = engines.connect(progress)
+    engine = engines.connect(progress, args.engine)
     lab = engine.lab(args.name)
     engine.prepare()  # the host-rule helper runs from the host image
     with interrupts.deferred():
@@ -180,7 +183,7 @@ def cmd_down(args):
 
 
 def cmd_clean(args):
-    engine = ready_engine()
+    engine = ready_engine(args)
     owner = plans.new_run_id()
     with runs.registered(owner, "clean", [], say):
         dead = engine.sweep(owner=owner)
@@ -190,7 +193,7 @@ def cmd_clean(args):
 
 
 def cmd_build(args):
-    engine = ready_engine()
+    engine = ready_engine(args)
     say(f"host image: {engine.image} (also tagged socklab-host:latest)")
     return 0
 
@@ -235,6 +238,13 @@ def parser():
             name, help=text, description=text, epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=function)
+        if name not in ("validate", "graph", "compose", "schema"):
+            p.add_argument(
+                "--engine", choices=engines.KINDS,
+                default=os.environ.get("SOCKLAB_ENGINE", "docker"),
+                help="docker: the one engine DOCKER_HOST names (default); "
+                "swarm: the nodes of the swarm it manages (default from "
+                "SOCKLAB_ENGINE)")
         return p
 
     p = command("run", cmd_run, "Run scenario files (or every scenario in "

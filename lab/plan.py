@@ -37,6 +37,8 @@ class HostPlan:
     labels: dict
     ready_timeout: float
     limits: object  # scenario.model.Limits
+    node: str = ""     # swarm only: the node the scenario pins it to
+    node_at: str = ""  # where the scenario says so, for errors
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def make(scenario, run_id, mode="run", evidence=""):
             forward=host.forward, net_admin=host.net_admin,
             labels={**labels, "socklab.host": host.name},
             ready_timeout=30 + sum(s.ready.timeout for s in host.services),
-            limits=host.limits))
+            limits=host.limits, node=host.node, node_at=host.node_at))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),

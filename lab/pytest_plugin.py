@@ -5,6 +5,7 @@ with a scenarios/ folder runs them. A failure shows the step, the
 expectation, the actual result and the tail of the involved hosts' logs.
 """
 import json
+import os
 
 import pytest
 
@@ -23,6 +24,10 @@ def pytest_addoption(parser):
                     help="where scenario evidence goes (default: results/)")
     group.addoption("--socklab-keep-going", action="store_true",
                     help="run a scenario's remaining steps after a failure")
+    group.addoption("--socklab-engine", choices=engines.KINDS,
+                    default=os.environ.get("SOCKLAB_ENGINE", "docker"),
+                    help="docker (one engine, default) or swarm (the nodes "
+                    "of the swarm DOCKER_HOST manages)")
 
 
 def pytest_collect_file(file_path, parent):
@@ -53,7 +58,8 @@ class ScenarioFailed(Exception):
 def _engine(config):
     """One engine per pytest process, made on first use."""
     if ENGINE not in config.stash:
-        engine = engines.connect(Progress(None))
+        engine = engines.connect(Progress(None),
+                                 config.getoption("socklab_engine"))
         engine.prepare()
         config.stash[ENGINE] = engine
     return config.stash[ENGINE]

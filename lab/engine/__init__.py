@@ -1,8 +1,9 @@
 """The only code that talks to a container engine.
 
 An engine brings a Plan up, runs commands in its hosts, hands back logs and
-tears everything of a run down. A second engine (e.g. Docker Swarm) is a
-new module with these methods, not a rewrite of the runner.
+tears everything of a run down: docker.py (one Docker engine) and swarm.py
+(the engines of a Docker Swarm's nodes) have these methods; the runner does
+not know which it drives.
 """
 from typing import Callable, Protocol
 
@@ -31,8 +32,15 @@ class Engine(Protocol):
         return their run ids."""
 
 
-def connect(progress):
-    """The default engine: the local Docker daemon. `progress` (a
+KINDS = ("docker", "swarm")
+
+
+def connect(progress, kind="docker"):
+    """The engine of that kind, reached through DOCKER_HOST (or the local
+    socket): one Docker engine, or the swarm it manages. `progress` (a
     lab.progress.Progress) shows long work such as building the image."""
+    if kind == "swarm":
+        from .swarm import SwarmEngine
+        return SwarmEngine.from_env(progress)
     from .docker import DockerEngine
     return DockerEngine.from_env(progress)

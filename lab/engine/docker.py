@@ -10,6 +10,7 @@ import concurrent.futures
 import contextlib
 import io
 import json
+import socket
 import tarfile
 import time
 
@@ -19,7 +20,7 @@ import urllib3
 
 from .. import interrupts, runs
 from ..errors import EnvironmentUnusable, NotFound, RunFailed
-from ..plan import LABEL_MODE, LABEL_RUN, WORKDIR
+from ..plan import LABEL_MODE, LABEL_OWNER, LABEL_RUN, WORKDIR
 from . import hostfw, image
 
 WORKERS = 16      # parallel Docker API calls; the daemon serialises beyond
@@ -75,14 +76,19 @@ class DockerEngine:
         self.image = None
 
     @classmethod
-    def from_env(cls, progress):
+    def from_env(cls, progress, base_url=None):
+        """The engine DOCKER_HOST names (or the local socket); with
+        base_url, that one (a swarm node's engine)."""
         try:
-            client = docker.from_env(max_pool_size=64, timeout=120)
+            client = docker.DockerClient(base_url=base_url, max_pool_size=64,
+                                         timeout=120) if base_url else \
+                docker.from_env(max_pool_size=64, timeout=120)
             client.ping()
         except (docker.errors.DockerException,
                 requests.exceptions.RequestException) as exc:
+            where = base_url or "here"
             raise EnvironmentUnusable(
-                "no Docker daemon answers "
+                f"no Docker daemon answers {where} "
                 f"({str(exc).splitlines()[0][:160]}). Start one: "
                 "`systemctl start docker` or `dockerd &` (Debian: "
                 "apt-get install docker.io), or point DOCKER_HOST at one."
@@ -169,6 +175,10 @@ class DockerEngine:
                 binds={plan.evidence: {"bind": "/captures", "mode": "rw"}}),
         )["Id"]
         self.api.start(container)
+        self.listening(container, net.name)
+
+    def listening(self, container, network):
+        """Return once the capture helper's tcpdump listens."""
         stream = self.api.logs(container, stream=True, follow=True)
         try:
             for chunk in stream:
@@ -176,7 +186,7 @@ class DockerEngine:
                     return
         finally:
             stream.close()
-        raise RunFailed(f"could not capture on {net.name}: "
+        raise RunFailed(f"could not capture on {network}: "
                         + self.api.logs(container).decode("utf-8", "replace"))
 
     def _await(self, host, seen=0):
@@ -356,6 +366,10 @@ class DockerEngine:
                         stream.flush()
             return self.api.exec_inspect(exec_id)["ExitCode"]
 
+    def engine_url(self, container):
+        """The DOCKER_HOST that reaches the container; None: ours."""
+        return None
+
     def container_log(self, container):
         with docker_errors(f"reading the log of {container}"):
             return self.api.logs(container).decode("utf-8", "replace")
@@ -363,23 +377,31 @@ class DockerEngine:
     # ------------------------------------------------------------- teardown
 
     def down(self, run_id, rules=True):
-        by_run = {"label": f"{LABEL_RUN}={run_id}"}
         with docker_errors("removing the lab"):
-            # Captures first, and gently, so their pcaps end cleanly.
-            parallel(self._stop_capture, self.api.containers(filters={
-                "label": [f"{LABEL_RUN}={run_id}",
-                          "socklab.helper=capture"]}))
-            # Listed before the rules' helper (labelled with this run too)
-            # exists, so removal and the rules' update can overlap.
-            doomed = self.api.containers(all=True, filters=by_run)
-            names = [n.lstrip("/") for c in doomed for n in c["Names"]]
-            parallel(lambda job: job(), [
-                lambda: parallel(self._remove_container, doomed),
-                lambda: rules and self._reconcile_rules(run_id,
-                                                        drop=run_id)])
-            stuck = [n for n in parallel(
-                lambda net: self._remove_network(net, names),
-                self.api.networks(filters=by_run)) if n]
+            names = self.remove_containers(run_id, rules)
+            self.remove_networks(run_id, names)
+
+    def remove_containers(self, run_id, rules=True):
+        """Remove the run's containers (and, with rules, its host rules);
+        return their names."""
+        by_run = {"label": f"{LABEL_RUN}={run_id}"}
+        # Captures first, and gently, so their pcaps end cleanly.
+        captures = self.api.containers(filters={"label": [
+            f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]})
+        parallel(self._stop_capture, captures)
+        # Listed before the rules' helper (labelled with this run too)
+        # exists, so removal and the rules' update can overlap.
+        doomed = self.api.containers(all=True, filters=by_run)
+        parallel(lambda job: job(), [
+            lambda: parallel(self._remove_container, doomed),
+            lambda: rules and self._reconcile_rules(run_id, drop=run_id)])
+        return [n.lstrip("/") for c in doomed for n in c["Names"]]
+
+    def remove_networks(self, run_id, names=()):
+        stuck = [n for n in parallel(
+            lambda net: self._remove_network(net, names),
+            self.api.networks(filters={"label": f"{LABEL_RUN}={run_id}"}))
+            if n]
         if stuck:
             self.progress.say(
                 f"socklab: Docker would not remove network(s) "
@@ -412,7 +434,10 @@ class DockerEngine:
             except docker.errors.NotFound:
                 return None
             except docker.errors.APIError as exc:
-                if "active endpoints" not in str(exc):
+                # A swarm's overlay stays "in use by task" (the removed
+                # container's attachment) for a moment too.
+                if "active endpoints" not in str(exc) and \
+                        "in use by task" not in str(exc):
                     raise
                 if attempt == 4:
                     self._disconnect_all(info["Id"], names)
@@ -433,10 +458,16 @@ class DockerEngine:
         stuck = runs.stuck()
         networks = [n for n in self.api.networks(filters={
             "label": LABEL_RUN}) if n["Id"] not in stuck]
+        here = socket.gethostname()
         for info in self.api.containers(all=True, filters={
                 "label": LABEL_RUN}) + networks:
             labels = info.get("Labels") or {}
-            found[labels[LABEL_RUN]] = labels.get(LABEL_MODE, "run")
+            mode = labels.get(LABEL_MODE, "run")
+            # Whether a run is alive is known only on the machine that
+            # runs it: another machine's runs (a shared engine) are left.
+            if labels.get(LABEL_OWNER, here).split(":")[0] != here:
+                mode = "elsewhere"
+            found[labels[LABEL_RUN]] = mode
         return found
 
     def sweep(self, owner=None):

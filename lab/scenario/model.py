@@ -70,6 +70,8 @@ class Host:
     limits: Limits = Limits()
     impair: tuple = ()  # ((network, Impairment), ...) overriding networks'
     capture: bool = False
+    node: str = ""     # swarm node to run on ("" = socklab chooses)
+    node_at: str = ""  # "file:line: hosts.X.node", for errors found later
 
     @property
     def address(self):

@@ -240,6 +240,8 @@ HOST = Obj({
     "impair": MapOf(IMPAIR, "per interface (network name -> impairments); "
                     "overrides the network's"),
     "capture": Bool("a pcap of all the host's interfaces, <host>.pcap"),
+    "node": Str("with --engine swarm: the swarm node (hostname or ID) to "
+                "run on; ignored on one engine"),
 }, doc="a lab host (one container)", required=("interfaces",))
 
 NETWORK = Obj({

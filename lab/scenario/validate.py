@@ -196,7 +196,9 @@ class _Builder:
                     pids=limits.get("pids", model.Limits.pids),
                     memory=memory.lower(),
                     cpus=limits.get("cpus", model.Limits.cpus)),
-                impair=tuple(impair), capture=spec.get("capture", False))
+                impair=tuple(impair), capture=spec.get("capture", False),
+                node=spec.get("node", ""),
+                node_at=self.doc.problem(where + ("node",), "")[:-2])
 
     def _next_hop(self, where, text, subnets):
         address = self._address(where, text)

@@ -1,0 +1,300 @@
+"""Docker Swarm: one lab spread over the engines of a swarm's nodes.
+
+Facts this module is built on (measured on Docker 20.10, single-node and
+two-engine swarms, see README "Several engines: Docker Swarm"):
+- A standalone container can join an *attachable* overlay network with a
+  static address; a Swarm service cannot have one. So every lab host is a
+  plain container made on its node's own engine, and every network an
+  internal attachable overlay made on a manager, with the scenario's subnet.
+- An internal overlay hands containers no default route (an internal
+  bridge does), its MTU is 1450, and its traffic never passes the machine's
+  FORWARD chain (it is bridged in the overlay's own namespace and carried
+  between nodes in VXLAN): no host rules are needed.
+- Each node's engine is found by the node's label socklab.engine (a Docker
+  URL, set once with `docker node update --label-add`); the manager's own
+  node needs none.
+"""
+import contextlib
+import dataclasses
+import io
+import ipaddress
+import tarfile
+import time
+from pathlib import Path
+
+import docker
+
+from .. import runs
+from ..errors import EnvironmentUnusable, ScenarioInvalid
+from ..plan import LABEL_RUN
+from .docker import DockerEngine, docker_errors, parallel
+
+ENGINE_LABEL = "socklab.engine"
+NODE_LABEL = "socklab.node"
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    name: str   # the node's hostname, as `docker node ls` shows it
+    id: str
+    engine: DockerEngine
+    url: str = ""  # its socklab.engine label; "" for the manager's own
+
+
+def spare_range(subnet, used, gateway, wanted):
+    """A block of the subnet for Docker's own allocations: the top-most
+    aligned block of 16 (else 8, 4, 2) addresses that no host uses and
+    that has `wanted` addresses free. Each node on which an overlay is used
+    takes an address for its load balancer: from the whole subnet that
+    would be the first free one, often .1, racing the scenario's own .1 (a
+    router's, typically) when hosts start in parallel."""
+    network = ipaddress.IPv4Network(subnet)
+    taken = {network.network_address, network.broadcast_address,
+             ipaddress.IPv4Address(gateway)}
+    used = {ipaddress.IPv4Address(a) for a in used}
+    for prefix in range(max(network.prefixlen, 28), 32):
+        for block in reversed(list(network.subnets(new_prefix=prefix))):
+            if not any(a in block for a in used) and \
+                    block.num_addresses - len(taken & set(block)) >= wanted:
+                return str(block)
+    return None  # no room: Docker picks from the whole subnet
+
+
+def place(hosts, nodes):
+    """{host name: Node}. Hosts the scenario pins go where it says; the
+    others, in file order, each to the node with the fewest hosts so far
+    (ties: the swarm's order), so a two-host lab on two nodes crosses."""
+    known = {key: node for node in nodes for key in (node.name, node.id)}
+    problems = [f"{h.node_at}: no node {h.node!r} in the swarm that socklab "
+                f"can use; its nodes: {', '.join(n.name for n in nodes)}"
+                for h in hosts if h.node and h.node not in known]
+    if problems:
+        raise ScenarioInvalid(problems)
+    placed = {h.name: known[h.node] for h in hosts if h.node}
+    load = {n.id: 0 for n in nodes}
+    for node in placed.values():
+        load[node.id] += 1
+    for host in hosts:
+        if not host.node:
+            node = min(nodes, key=lambda n: load[n.id])
+            placed[host.name] = node
+            load[node.id] += 1
+    return placed
+
+
+class SwarmEngine(DockerEngine):
+    """The manager's engine makes networks; each node's engine (a
+    DockerEngine) makes and runs the hosts placed on it."""
+
+    def __init__(self, manager, nodes, progress):
+        self.api, self.progress, self.image = manager.api, progress, None
+        self.nodes = nodes
+        self.holder = {}   # container name -> the node's DockerEngine
+        self.evidence = {}  # run id -> results folder, for network captures
+
+    @classmethod
+    def from_env(cls, progress, base_url=None):
+        manager = DockerEngine.from_env(progress, base_url)
+        with docker_errors("reading the swarm"):
+            swarm = manager.api.info()["Swarm"]
+            if swarm.get("LocalNodeState") != "active" or \
+                    not swarm.get("ControlAvailable"):
+                raise EnvironmentUnusable(
+                    "--engine swarm needs a swarm manager: this Docker engine"
+                    f" is not one (swarm state: {swarm.get('LocalNodeState')})"
+                    ". Point DOCKER_HOST at a manager, or make a swarm: "
+                    "`docker swarm init`.")
+            nodes, unreachable = [], []
+            for info in manager.api.nodes():
+                spec, name = info["Spec"], info["Description"]["Hostname"]
+                if info["Status"]["State"] != "ready" or \
+                        spec.get("Availability") != "active":
+                    continue
+                url = (spec.get("Labels") or {}).get(ENGINE_LABEL, "")
+                if info["ID"] == swarm["NodeID"]:
+                    engine, url = manager, ""
+                elif url:
+                    engine = DockerEngine.from_env(progress, url)
+                else:
+                    unreachable.append(name)
+                    continue
+                nodes.append(Node(name, info["ID"], engine, url))
+        if unreachable:
+            progress.say(f"socklab: not using node(s) {', '.join(unreachable)}"
+                         f": no {ENGINE_LABEL} label says how to reach their "
+                         "engine (README: Several engines)")
+        return cls(manager, sorted(nodes, key=lambda n: n.name), progress)
+
+    def prepare(self):
+        """The host image on every node: built on the manager's engine,
+        copied to each node that lacks it (no registry is needed)."""
+        super().prepare()
+        for node in self.nodes:
+            node.engine.image = self.image
+            with docker_errors(f"copying the host image to {node.name}"):
+                try:
+                    node.engine.api.inspect_image(self.image)
+                except docker.errors.ImageNotFound:
+                    with self.progress.phase(f"copying {self.image} to "
+                                             f"node {node.name}"):
+                        node.engine.api.load_image(
+                            self.api.get_image(self.image))
+
+    # ------------------------------------------------------------- bring-up
+
+    def up(self, plan):
+        placed = place(plan.hosts, self.nodes)
+        self.evidence[plan.run_id] = plan.evidence
+        with docker_errors("setting up the lab"):
+            parallel(lambda net: self._network(net, [
+                address for h in plan.hosts
+                for name, address in h.attachments
+                if name == net.docker_name]), plan.networks)
+
+            def start(host):
+                node = placed[host.name]
+                self.holder[host.container] = node.engine
+                node.engine._start(plan, dataclasses.replace(
+                    host, labels={**host.labels, NODE_LABEL: node.name}))
+            parallel(start, plan.hosts)
+            # A node has a network's namespace once a host there joined it.
+            parallel(lambda job: self._capture(plan, *job), [
+                (net, node) for net in plan.networks if net.capture
+                for node in {placed[h.name] for h in plan.hosts
+                             if net.docker_name in dict(h.attachments)}])
+
+    def _network(self, net, used):
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
+            subnet=net.subnet, gateway=net.gateway,
+            iprange=spare_range(net.subnet, used, net.gateway,
+                                len(self.nodes)))])
+        self.api.create_network(
+            net.docker_name, driver="overlay", internal=True, attachable=True,
+            ipam=ipam, labels=net.labels, check_duplicate=True)
+
+    def _capture(self, plan, net, node):
+        """tcpdump on the overlay's bridge (br0, in the namespace Docker
+        keeps for the network on each node: 1-<first 10 of its id>). The
+        file stays in the helper until teardown copies it out: the node
+        may be another machine."""
+        netns = "/run/docker/netns/1-" + \
+            self.api.inspect_network(net.docker_name)["Id"][:10]
+        several = len({n.name for n in self.nodes}) > 1
+        name = f"{net.name}.{node.name}.pcap" if several else \
+            f"{net.name}.pcap"
+        api = node.engine.api
+        container = api.create_container(
+            self.image, labels={**net.labels, "socklab.helper": "capture",
+                                "socklab.capture": name},
+            command=["nsenter", f"--net={netns}", "tcpdump",
+                     "--immediate-mode", "-U", "-Z", "root", "-i", "br0",
+                     "-w", f"/tmp/{name}"],
+            host_config=api.create_host_config(
+                # setns(2) needs SYS_ADMIN; not --privileged: some
+                # machines (these) withhold a capability it would ask for.
+                network_mode="host", cap_add=["SYS_ADMIN", "NET_ADMIN",
+                                              "NET_RAW"],
+                binds={"/run/docker/netns": {"bind": "/run/docker/netns",
+                                             "mode": "ro"}}))["Id"]
+        api.start(container)
+        node.engine.listening(container, net.name)
+
+    # ---------------------------------------------------------------- hosts
+
+    def _node_of(self, container):
+        """The node engine that holds a container (found once, then kept)."""
+        if container not in self.holder:
+            for node in self.nodes:
+                if node.engine.api.containers(all=True, filters={
+                        "name": f"^/{container}$"}):
+                    self.holder[container] = node.engine
+                    break
+            else:
+                return self  # gone: let the manager's engine say so
+        return self.holder[container]
+
+    def attached(self, container, argv, out, err):
+        return self._node_of(container).attached(container, argv, out, err)
+
+    def container_log(self, container):
+        return self._node_of(container).container_log(container)
+
+    def engine_url(self, container):
+        engine = self._node_of(container)
+        return next((n.url for n in self.nodes if n.engine is engine), None) \
+            or None
+
+    def labs(self):
+        merged = {}
+        for node in self.nodes:
+            for lab in node.engine.labs():
+                merged.setdefault(lab["run"], {**lab, "hosts": {}})[
+                    "hosts"].update(lab["hosts"])
+        return sorted(merged.values(), key=lambda lab: lab["name"])
+
+    # ------------------------------------------------------------- teardown
+
+    def down(self, run_id, rules=True):
+        with docker_errors("removing the lab"):
+            self._save_captures(run_id)
+            names = sum(parallel(
+                lambda node: node.engine.remove_containers(run_id, False),
+                self.nodes), [])
+            self.remove_networks(run_id, names)
+            # A node forgets a removed overlay a moment later: wait, so
+            # that the run really is gone when down returns.
+            by_run = {"label": f"{LABEL_RUN}={run_id}"}
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and any(
+                    n.engine.api.networks(filters=by_run) for n in self.nodes):
+                time.sleep(0.2)
+        for container in [c for c in self.holder if f"-{run_id}-" in c]:
+            del self.holder[container]
+
+    def _save_captures(self, run_id):
+        folder = self.evidence.pop(run_id, None)
+        for node in self.nodes:
+            api = node.engine.api
+            for info in api.containers(filters={"label": [
+                    f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]}):
+                node.engine._stop_capture(info)
+                name = info["Labels"]["socklab.capture"]
+                if folder:
+                    with contextlib.suppress(docker.errors.APIError,
+                                             tarfile.TarError, KeyError):
+                        stream, _ = api.get_archive(info["Id"],
+                                                    f"/tmp/{name}")
+                        archive = tarfile.open(
+                            fileobj=io.BytesIO(b"".join(stream)))
+                        data = archive.extractfile(name).read()
+                        (Path(folder) / name).write_bytes(data)
+
+    def sweep(self, owner=None):
+        with docker_errors("sweeping what interrupted runs left"):
+            labelled = {}
+            for node in self.nodes:
+                labelled.update(node.engine._labelled())
+            dead = [run_id for run_id, mode in labelled.items()
+                    if mode == "run" and not runs.alive(run_id)]
+        for run_id in dead:
+            try:
+                self.down(run_id)
+            except EnvironmentUnusable as exc:
+                self.progress.say(f"socklab: could not sweep run {run_id}: "
+                                  f"{exc}")
+        return dead
+
+
+def _delegated(name):
+    def method(self, plan, host, *args):
+        return getattr(self._node_of(plan.host(host).container), name)(
+            plan, host, *args)
+    method.__name__ = name
+    method.__doc__ = f"{name}, by the engine of the host's node."
+    return method
+
+
+# Whatever acts on one host is done by the engine of the node it is on.
+for _name in ("execute", "partition", "heal", "kill", "restart", "impair",
+              "host_captures", "logs"):
+    setattr(SwarmEngine, _name, _delegated(_name))
