@@ -25,7 +25,7 @@ from pathlib import Path
 import docker
 
 from .. import runs
-from ..errors import EnvironmentUnusable, ScenarioInvalid
+from ..errors import EnvironmentUnusable, RunFailed, ScenarioInvalid
 from ..plan import LABEL_RUN
 from .docker import DockerEngine, docker_errors, parallel
 
@@ -82,6 +82,15 @@ def place(hosts, nodes):
     return placed
 
 
+def _address(node):
+    """The node's address in the swarm (a manager's Status.Addr may read
+    0.0.0.0; its ManagerStatus has the real one)."""
+    address = node["Status"].get("Addr", "0.0.0.0")
+    if address == "0.0.0.0" and node.get("ManagerStatus"):
+        address = node["ManagerStatus"]["Addr"].rsplit(":", 1)[0]
+    return address
+
+
 class SwarmEngine(DockerEngine):
     """The manager's engine makes networks; each node's engine (a
     DockerEngine) makes and runs the hosts placed on it."""
@@ -91,6 +100,8 @@ class SwarmEngine(DockerEngine):
         self.nodes = nodes
         self.holder = {}   # container name -> the node's DockerEngine
         self.evidence = {}  # run id -> results folder, for network captures
+        self.placed = {}    # run id -> {host name: Node}
+        self.addresses = {}  # node id -> its address in the swarm
 
     @classmethod
     def from_env(cls, progress, base_url=None):
@@ -104,7 +115,7 @@ class SwarmEngine(DockerEngine):
                     f" is not one (swarm state: {swarm.get('LocalNodeState')})"
                     ". Point DOCKER_HOST at a manager, or make a swarm: "
                     "`docker swarm init`.")
-            nodes, unreachable = [], []
+            nodes, unreachable, addresses = [], [], {}
             for info in manager.api.nodes():
                 spec, name = info["Spec"], info["Description"]["Hostname"]
                 if info["Status"]["State"] != "ready" or \
@@ -119,11 +130,14 @@ class SwarmEngine(DockerEngine):
                     unreachable.append(name)
                     continue
                 nodes.append(Node(name, info["ID"], engine, url))
+                addresses[info["ID"]] = _address(info)
         if unreachable:
             progress.say(f"socklab: not using node(s) {', '.join(unreachable)}"
                          f": no {ENGINE_LABEL} label says how to reach their "
                          "engine (README: Several engines)")
-        return cls(manager, sorted(nodes, key=lambda n: n.name), progress)
+        engine = cls(manager, sorted(nodes, key=lambda n: n.name), progress)
+        engine.addresses = addresses
+        return engine
 
     def prepare(self):
         """The host image on every node: built on the manager's engine,
@@ -145,6 +159,7 @@ class SwarmEngine(DockerEngine):
     def up(self, plan):
         placed = place(plan.hosts, self.nodes)
         self.evidence[plan.run_id] = plan.evidence
+        self.placed[plan.run_id] = placed
         with docker_errors("setting up the lab"):
             parallel(lambda net: self._network(net, [
                 address for h in plan.hosts
@@ -158,10 +173,17 @@ class SwarmEngine(DockerEngine):
                     host, labels={**host.labels, NODE_LABEL: node.name}))
             parallel(start, plan.hosts)
             # A node has a network's namespace once a host there joined it.
-            parallel(lambda job: self._capture(plan, *job), [
-                (net, node) for net in plan.networks if net.capture
-                for node in {placed[h.name] for h in plan.hosts
-                             if net.docker_name in dict(h.attachments)}])
+            parallel(lambda job: job(), [
+                *(lambda net=net: self._flood(plan, net)
+                  for net in plan.networks),
+                *(lambda net=net, node=node: self._capture(net, node)
+                  for net in plan.networks if net.capture
+                  for node in self._nodes_on(plan, net))])
+
+    def _nodes_on(self, plan, net):
+        placed = self.placed.get(plan.run_id, {})
+        return {placed[h.name] for h in plan.hosts
+                if h.name in placed and net.docker_name in dict(h.attachments)}
 
     def _network(self, net, used):
         ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
@@ -172,23 +194,15 @@ class SwarmEngine(DockerEngine):
             net.docker_name, driver="overlay", internal=True, attachable=True,
             ipam=ipam, labels=net.labels, check_duplicate=True)
 
-    def _capture(self, plan, net, node):
-        """tcpdump on the overlay's bridge (br0, in the namespace Docker
-        keeps for the network on each node: 1-<first 10 of its id>). The
-        file stays in the helper until teardown copies it out: the node
-        may be another machine."""
+    def _in_overlay(self, net, node, argv, labels):
+        """Start a helper on the node, in the namespace Docker keeps there
+        for the overlay (1-<first 10 of its id>); return its id."""
         netns = "/run/docker/netns/1-" + \
             self.api.inspect_network(net.docker_name)["Id"][:10]
-        several = len({n.name for n in self.nodes}) > 1
-        name = f"{net.name}.{node.name}.pcap" if several else \
-            f"{net.name}.pcap"
         api = node.engine.api
         container = api.create_container(
-            self.image, labels={**net.labels, "socklab.helper": "capture",
-                                "socklab.capture": name},
-            command=["nsenter", f"--net={netns}", "tcpdump",
-                     "--immediate-mode", "-U", "-Z", "root", "-i", "br0",
-                     "-w", f"/tmp/{name}"],
+            self.image, labels={**net.labels, **labels},
+            command=["nsenter", f"--net={netns}", *argv],
             host_config=api.create_host_config(
                 # setns(2) needs SYS_ADMIN; not --privileged: some
                 # machines (these) withhold a capability it would ask for.
@@ -197,6 +211,44 @@ class SwarmEngine(DockerEngine):
                 binds={"/run/docker/netns": {"bind": "/run/docker/netns",
                                              "mode": "ro"}}))["Id"]
         api.start(container)
+        return container
+
+    def _flood(self, plan, net):
+        """Make broadcasts cross between nodes. Docker's overlay gives its
+        VXLAN device a static entry per remote container and no flood
+        entry, so a broadcast frame never leaves its node (measured:
+        subnet-directed and 255.255.255.255 alike). An all-zero entry per
+        other node makes the device copy broadcasts to each of them, inside
+        this network's VXLAN only, as a LAN would."""
+        nodes = self._nodes_on(plan, net)
+        for node in nodes if len(nodes) > 1 else ():
+            others = [self.addresses[n.id] for n in nodes if n is not node]
+            script = "; ".join(
+                f"bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst {a}"
+                for a in others)
+            api = node.engine.api
+            helper = self._in_overlay(net, node, ["sh", "-ec", script],
+                                      {"socklab.helper": "flood"})
+            try:
+                if api.wait(helper, timeout=60)["StatusCode"]:
+                    raise RunFailed(
+                        f"could not let broadcasts on {net.name} cross to "
+                        f"other nodes from {node.name}: "
+                        + api.logs(helper).decode("utf-8", "replace"))
+            finally:
+                node.engine._remove_container({"Id": helper})
+
+    def _capture(self, net, node):
+        """tcpdump on the overlay's bridge (br0) on one node. The file stays
+        in the helper until teardown copies it out: the node may be another
+        machine."""
+        several = len(self.nodes) > 1
+        name = f"{net.name}.{node.name}.pcap" if several else \
+            f"{net.name}.pcap"
+        container = self._in_overlay(net, node, [
+            "tcpdump", "--immediate-mode", "-U", "-Z", "root", "-i", "br0",
+            "-w", f"/tmp/{name}"], {"socklab.helper": "capture",
+                                    "socklab.capture": name})
         node.engine.listening(container, net.name)
 
     # ---------------------------------------------------------------- hosts
@@ -250,6 +302,7 @@ class SwarmEngine(DockerEngine):
                 time.sleep(0.2)
         for container in [c for c in self.holder if f"-{run_id}-" in c]:
             del self.holder[container]
+        self.placed.pop(run_id, None)
 
     def _save_captures(self, run_id):
         folder = self.evidence.pop(run_id, None)
@@ -285,6 +338,14 @@ class SwarmEngine(DockerEngine):
         return dead
 
 
+def _heal(self, plan, host, network):
+    """Reconnect, then flood again: a node whose last host on the network
+    was cut off made the network's namespace afresh, without the entries."""
+    self._node_of(plan.host(host).container).heal(plan, host, network)
+    with docker_errors(f"reconnecting {host} to {network}"):
+        self._flood(plan, plan.network(network))
+
+
 def _delegated(name):
     def method(self, plan, host, *args):
         return getattr(self._node_of(plan.host(host).container), name)(
@@ -295,6 +356,7 @@ def _delegated(name):
 
 
 # Whatever acts on one host is done by the engine of the node it is on.
-for _name in ("execute", "partition", "heal", "kill", "restart", "impair",
+for _name in ("execute", "partition", "kill", "restart", "impair",
               "host_captures", "logs"):
     setattr(SwarmEngine, _name, _delegated(_name))
+SwarmEngine.heal = _heal
