@@ -97,6 +97,7 @@ class SwarmEngine(DockerEngine):
 
     def __init__(self, manager, nodes, progress):
         self.api, self.progress, self.image = manager.api, progress, None
+        self.manager = manager
         self.nodes = nodes
         self.holder = {}   # container name -> the node's DockerEngine
         self.evidence = {}  # run id -> results folder, for network captures
@@ -262,7 +263,7 @@ class SwarmEngine(DockerEngine):
                     self.holder[container] = node.engine
                     break
             else:
-                return self  # gone: let the manager's engine say so
+                return self.manager  # gone: let the manager's engine say so
         return self.holder[container]
 
     def attached(self, container, argv, out, err):

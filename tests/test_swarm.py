@@ -1,0 +1,332 @@
+"""--engine swarm on real swarms: first the machine's own engine as a
+single-node swarm, then with a second engine (dockerd in a container built
+on the host image) joined as a worker, so traffic crosses between engines
+over Swarm's overlay. The tests make both swarms and leave them; every
+address pool is inside ranges these tests own:
+
+    10.252.0.0/16  the swarm's default address pool (its ingress network)
+    10.253.0.0/24  the internal network between the engines
+    10.254.0.0/24  docker_gwbridge on the machine (10.254.1.0/24 in the node)
+"""
+import dataclasses
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+
+from lab.engine.swarm import Node, place, spare_range
+from lab.errors import ScenarioInvalid
+
+from .conftest import ROOT, leftovers, socklab
+
+POOL, ENGINES, GWBRIDGE = "10.252.0.0/16", "10.253.0.0/24", "10.254.0.0/24"
+MANAGER, WORKER = "10.253.0.1", "10.253.0.2"
+TEST_LABEL = {"socklab.test": "swarm"}
+LIBRARY = ["scenarios/cross-host.yaml", "scenarios/udp-broadcast.yaml",
+           "scenarios/listen-backlog.yaml"]
+# What dockerd needs in a container, short of --privileged (which asks for
+# CAP_SYS_RESOURCE: these machines' bounding set lacks it, so it fails).
+ENGINE_CAPS = ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE",
+               "SYS_RAWIO", "SYS_NICE", "IPC_LOCK", "LINUX_IMMUTABLE",
+               "NET_BROADCAST", "DAC_READ_SEARCH", "MAC_ADMIN",
+               "AUDIT_CONTROL", "SYSLOG"]
+ENGINE_BINARIES = ["dockerd", "containerd", "containerd-shim-runc-v2", "runc",
+                   "docker-init", "docker-proxy"]
+
+
+# ------------------------------------------------ pure: placement, ranges
+
+@dataclasses.dataclass(frozen=True)
+class _Host:
+    name: str
+    node: str = ""
+    node_at: str = ""
+
+
+def test_hosts_spread_over_nodes_in_file_order_unless_pinned():
+    a, b = Node("a", "ida", None), Node("b", "idb", None)
+    hosts = [_Host("h1"), _Host("h2", node="a"), _Host("h3"), _Host("h4")]
+    placed = place(hosts, [a, b])
+    # h2 is pinned to a; the others go to whichever has fewer so far.
+    assert {h: n.name for h, n in placed.items()} == {
+        "h2": "a", "h1": "b", "h3": "a", "h4": "b"}
+    assert place([_Host("x", node="idb")], [a, b])["x"] is b
+
+
+def test_an_unknown_node_names_file_line_and_field():
+    with pytest.raises(ScenarioInvalid) as caught:
+        place([_Host("x", node="nope", node_at="s.yaml:7: hosts.x.node")],
+              [Node("a", "ida", None)])
+    assert str(caught.value) == ("s.yaml:7: hosts.x.node: no node 'nope' in "
+                                 "the swarm that socklab can use; its nodes:"
+                                 " a")
+
+
+def test_dockers_own_addresses_are_kept_clear_of_the_scenarios():
+    # The top block of 16 that no host uses, room left beside the gateway.
+    assert spare_range("10.1.0.0/24", ["10.1.0.1", "10.1.0.250"],
+                       "10.1.0.254", 2) == "10.1.0.224/28"
+    assert spare_range("10.1.0.0/29", ["10.1.0.1", "10.1.0.2"],
+                       "10.1.0.6", 1) == "10.1.0.4/30"
+    # No room at all: Docker chooses (and may race a host's address).
+    assert spare_range("10.1.0.0/30", ["10.1.0.1", "10.1.0.2"],
+                       "10.1.0.2", 1) is None
+
+
+# --------------------------------------------------------- real swarms
+
+def _engines_leftovers(worker=None):
+    found = leftovers()
+    if worker is not None:
+        found += [c["Names"][0] for c in worker.containers(
+            all=True, filters={"label": "socklab.run"})]
+        found += [n["Name"] for n in worker.networks(
+            filters={"label": "socklab.run"})]
+    return found
+
+
+def _remove_unused_network(api, name):
+    try:
+        if not api.inspect_network(name)["Containers"]:
+            api.remove_network(name)
+    except docker.errors.NotFound:
+        pass
+
+
+def _gwbridge(api, subnet):
+    """docker_gwbridge made before the swarm, so Docker does not take it
+    from the machine's default pools."""
+    _remove_unused_network(api, "docker_gwbridge")
+    api.create_network("docker_gwbridge", driver="bridge", options={
+        "com.docker.network.bridge.name": "docker_gwbridge",
+        "com.docker.network.bridge.enable_icc": "false",
+        "com.docker.network.bridge.enable_ip_masquerade": "false"},
+        ipam=docker.types.IPAMConfig(pool_configs=[
+            docker.types.IPAMPool(subnet=subnet)]))
+
+
+@pytest.fixture(scope="module")
+def swarm():
+    """This machine's engine as the manager of a swarm the tests make."""
+    client = docker.from_env()
+    if client.info()["Swarm"]["LocalNodeState"] != "inactive":
+        pytest.skip("this Docker engine is already in a swarm; the swarm "
+                    "tests make their own")
+    api = client.api
+    api.create_network("socklab-test-engines", driver="bridge",
+                       internal=True, labels=TEST_LABEL,
+                       ipam=docker.types.IPAMConfig(pool_configs=[
+                           docker.types.IPAMPool(subnet=ENGINES,
+                                                 gateway=MANAGER)]))
+    try:
+        _gwbridge(api, GWBRIDGE)
+        client.swarm.init(advertise_addr=MANAGER,
+                          listen_addr=f"{MANAGER}:2377",
+                          default_addr_pool=[POOL], subnet_size=24)
+        yield client
+    finally:
+        for info in api.containers(all=True, filters={
+                "label": "socklab.test=swarm"}):
+            api.remove_container(info["Id"], force=True, v=True)
+        client.swarm.leave(force=True)
+        time.sleep(1)  # the ingress network goes with the swarm, a bit later
+        _remove_unused_network(api, "docker_gwbridge")
+        _remove_unused_network(api, "socklab-test-engines")
+
+
+def _engine_image(client):
+    """The host image plus this machine's own Docker engine binaries and
+    whatever libraries of theirs it lacks (no registry: nothing is
+    fetched)."""
+    base = "socklab-host:latest"
+    context = Path(subprocess.run(["mktemp", "-d"], capture_output=True,
+                                  text=True).stdout.strip())
+    try:
+        binaries = context / "root/usr/local/bin"
+        binaries.mkdir(parents=True)
+        paths = [shutil.which(b) for b in ENGINE_BINARIES]
+        assert all(paths), f"no Docker engine binaries here: {paths}"
+        for path in paths:
+            shutil.copy(Path(path).resolve(), binaries / Path(path).name)
+        mounts = " ".join(f"/x/{Path(p).name}" for p in paths)
+        missing = set(client.containers.run(
+            base, ["sh", "-c", f"ldd {mounts} | grep 'not found' || true"],
+            remove=True, volumes={str(binaries): {"bind": "/x"}}
+        ).decode().split()) - {"=>", "not", "found"}
+        libraries = context / "root/usr/local/lib/engine"
+        libraries.mkdir(parents=True)
+        found = subprocess.run(["ldd", *paths], capture_output=True,
+                               text=True).stdout
+        for line in found.splitlines():
+            parts = line.split()
+            if parts and parts[0] in missing:
+                shutil.copy(Path(parts[2]).resolve(), libraries / parts[0])
+        (context / "root/etc/ld.so.conf.d").mkdir(parents=True)
+        (context / "root/etc/ld.so.conf.d/engine.conf").write_text(
+            "/usr/local/lib/engine\n")
+        (context / "Dockerfile").write_text(
+            f"FROM {base}\nCOPY root/ /\nRUN ldconfig\n")
+        image, _ = client.images.build(path=str(context),
+                                       tag="socklab-test-engine:latest",
+                                       labels=TEST_LABEL, rm=True)
+        return image.tags[0]
+    finally:
+        shutil.rmtree(context)
+
+
+@pytest.fixture(scope="module")
+def two_engines(swarm):
+    """A second engine, in a container on the engines' network, joined to
+    the swarm as a worker and labelled so socklab can reach it."""
+    client = swarm
+    image = _engine_image(client)
+    api = client.api
+    host_config = api.create_host_config(
+        cap_add=ENGINE_CAPS, network_mode="socklab-test-engines",
+        security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+        binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+        tmpfs={"/run": ""})
+    # `--security-opt systempaths=unconfined`: the engine inside mounts a
+    # fresh /proc for each of its containers, which the kernel refuses
+    # while parts of ours are masked.
+    host_config.update(MaskedPaths=[], ReadonlyPaths=[])
+    container = api.create_container(
+        image, name="socklab-test-engine-2", hostname="engine-2",
+        labels=TEST_LABEL,
+        command=["dockerd", "-H", f"tcp://{WORKER}:2375", "--tls=false",
+                 "--storage-driver", "overlay2"],
+        # overlay2 wants a real filesystem under it (a volume), not the
+        # container's own (fuse-)overlay root.
+        volumes=["/var/lib/docker"],
+        host_config=host_config,
+        networking_config=api.create_networking_config({
+            "socklab-test-engines": api.create_endpoint_config(
+                ipv4_address=WORKER)}))["Id"]
+    api.start(container)
+    # A fixed API version: the client would ask the engine at once.
+    worker = docker.DockerClient(base_url=f"tcp://{WORKER}:2375",
+                                 version=client.api.api_version)
+    for _ in range(100):
+        try:
+            worker.ping()
+            break
+        except Exception:
+            time.sleep(0.2)
+    else:
+        raise AssertionError("the second engine did not start: " +
+                             api.logs(container).decode()[-2000:])
+    _gwbridge(worker.api, "10.254.1.0/24")
+    worker.swarm.join(remote_addrs=[f"{MANAGER}:2377"],
+                      join_token=client.swarm.attrs["JoinTokens"]["Worker"],
+                      advertise_addr=WORKER, listen_addr=f"{WORKER}:2377")
+    node = client.nodes.get(worker.info()["Swarm"]["NodeID"])
+    spec = node.attrs["Spec"]
+    spec["Labels"] = {"socklab.engine": f"tcp://{WORKER}:2375"}
+    node.update(spec)
+    yield worker
+    worker.swarm.leave(force=True)
+    api.remove_container(container, force=True, v=True)
+    node.reload()
+    client.api.remove_node(node.id, force=True)
+
+
+def _run(*args, timeout=600):
+    done = socklab("run", "--engine", "swarm", *args, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done
+
+
+def test_the_library_passes_unchanged_on_a_single_node_swarm(swarm,
+                                                             tmp_path):
+    _run(*LIBRARY, "scenarios/partition-and-crash.yaml",
+         "scenarios/handshake-capture.yaml", "--results", tmp_path)
+    assert _engines_leftovers() == []
+    # The capture was taken in the overlay's own namespace.
+    assert (tmp_path / "handshake-capture/lan.pcap").stat().st_size > 100
+
+
+def test_a_killed_swarm_run_is_swept_by_the_next(swarm, write, tmp_path):
+    path = write("""
+        name: killed-on-swarm
+        networks: {lan: {subnet: 10.61.0.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.61.0.10}}
+          b: {interfaces: {lan: 10.61.0.11}}
+        steps:
+          - {on: a, run: sleep 300, timeout: 400}
+        """)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "run", "--engine", "swarm",
+         str(path), "--results", str(tmp_path)], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = swarm.api
+    for _ in range(300):
+        if len(api.containers(filters={
+                "label": "socklab.scenario=killed-on-swarm"})) == 2:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _engines_leftovers() != []  # killed: nothing could tidy up
+    _run("scenarios/tcp-echo.yaml", "--results", tmp_path)
+    assert _engines_leftovers() == []
+
+
+def test_hosts_spread_over_two_engines_and_the_library_passes(
+        swarm, two_engines, tmp_path):
+    _run(*LIBRARY, "--results", tmp_path)
+    assert _engines_leftovers(two_engines.api) == []
+
+
+def test_a_lab_left_up_really_crosses_between_engines(swarm, two_engines,
+                                                      write, tmp_path):
+    path = write("""
+        name: pinned
+        networks: {lan: {subnet: 10.61.0.0/24}}
+        hosts:
+          here:
+            interfaces: {lan: 10.61.0.10}
+            services: [tcp-server --port 9000]
+          there:
+            interfaces: {lan: 10.61.0.11}
+            node: engine-2
+        steps: []
+        """)
+    up = socklab("up", "--engine", "swarm", path, "--results", tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        running = two_engines.api.containers(filters={
+            "label": "socklab.scenario=pinned"})
+        assert [c["Labels"]["socklab.host"] for c in running] == ["there"]
+        done = socklab("exec", "--engine", "swarm", "pinned", "there", "--",
+                       "tcp-client", "--to", "here:9000", "--message", "hi")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert '"replies": 1' in done.stdout
+        # The MTU an overlay leaves for the packet after VXLAN's header.
+        mtu = socklab("exec", "--engine", "swarm", "pinned", "there", "--",
+                      "cat", "/sys/class/net/eth0/mtu")
+        assert mtu.stdout.strip() == "1450"
+    finally:
+        down = socklab("down", "--engine", "swarm", "pinned")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert _engines_leftovers(two_engines.api) == []
+
+
+def test_a_pin_to_an_unknown_node_exits_2_with_nothing_started(
+        swarm, write, tmp_path):
+    path = write("""
+        name: badly-pinned
+        networks: {lan: {subnet: 10.61.0.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.61.0.10}, node: no-such-node}
+        steps: []
+        """)
+    done = socklab("run", "--engine", "swarm", path, "--results", tmp_path)
+    assert done.returncode == 2
+    assert f"{path}:5: hosts.a.node: no node 'no-such-node'" in done.stderr
+    assert _engines_leftovers() == []
