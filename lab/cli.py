@@ -6,7 +6,10 @@ own status."""
 import argparse
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -73,6 +76,8 @@ def ready_engine(args):
 def cmd_run(args):
     scenarios = load_all(args.paths)
     engine = ready_engine(args)
+    if args.jobs > 1 and len(scenarios) > 1:
+        return _run_each_in_a_process(args, scenarios)
     passed, failed = [], []
     for scenario in scenarios:
         report = runner.run(scenario, engine, args.results, progress,
@@ -84,6 +89,51 @@ def cmd_run(args):
         say(f"failed: {', '.join(failed)}")
     say(f"{len(passed)} passed, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _run_each_in_a_process(args, scenarios):
+    """Up to args.jobs scenarios at once, each a `socklab run` of its own:
+    its signals, teardown and evidence are exactly a single run's. Each
+    one's output is printed whole when it ends, so lines do not
+    interleave. Runs whose subnets overlap take turns (lab/runs.py).
+    The lessons mostly wait (timeouts, ARP, listeners), so a 2-core
+    machine runs two at once without changing what they measure."""
+    base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
+            "--engine", args.engine, "--results", args.results] + \
+        (["--keep-going"] if args.keep_going else [])
+    waiting, running, statuses = list(scenarios), {}, {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                scenario = waiting.pop(0)
+                running[scenario.name] = subprocess.Popen(
+                    base + [str(scenario.path)], stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT)
+            for name, child in list(running.items()):
+                if child.poll() is None:
+                    continue
+                del running[name]
+                statuses[name] = child.returncode
+                for line in child.stdout.read().decode(
+                        "utf-8", "replace").splitlines():
+                    if not re.fullmatch(r"\d+ passed, \d+ failed", line):
+                        say(line)
+            time.sleep(0.05)
+    except BaseException:
+        # Stop the others too; each tears its own lab down. Held back
+        # while they do, like a single run's teardown.
+        with interrupts.deferred():
+            for child in running.values():
+                child.send_signal(signal.SIGTERM)
+            for child in running.values():
+                child.wait()
+        raise
+    failed = [n for n, code in statuses.items() if code]
+    if failed:
+        say(f"failed: {', '.join(failed)}")
+    say(f"{len(statuses) - len(failed)} passed, {len(failed)} failed")
+    codes = set(statuses.values())
+    return 3 if 3 in codes else 1 if failed else 0
 
 
 def cmd_validate(args):
@@ -256,6 +306,9 @@ def parser():
                    help="where evidence goes (default: results/)")
     p.add_argument("--keep-going", action="store_true",
                    help="run the remaining steps after one fails")
+    p.add_argument("--jobs", "-j", type=int, default=2, metavar="N",
+                   help="scenarios run at once, each in its own process "
+                   "(default 2; 1: one after another, in this process)")
 
     p = command("validate", cmd_validate, "Check scenario files without "
                 "starting anything (exit 0 or 2).",

@@ -67,6 +67,59 @@ def test_a_signal_mid_run_tears_everything_down(write, tmp_path, sig):
     assert leftovers() == []
 
 
+def test_a_signal_to_a_parallel_run_stops_every_scenario(write, tmp_path):
+    first = write(SLOW.format(name="first", net="10.78.2"), "first.yaml")
+    second = write(SLOW.format(name="second", net="10.78.3"), "second.yaml")
+    proc = start(first, second, "--jobs", "2", "--results", tmp_path)
+    wait_for(lambda: all(len([c for c in containers(name)
+                              if c["State"] == "running"]) == 6
+                         for name in ("first", "second")))
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)  # to the parent only
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert leftovers() == []
+
+
+def test_parallel_runs_report_each_scenario_whole_and_fail_as_one(
+        write, tmp_path):
+    good = write("""
+        name: good
+        networks: {lan: {subnet: 10.78.4.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.78.4.10}, services: [tcp-server --port 9000]}
+          b: {interfaces: {lan: 10.78.4.11}}
+        steps:
+          - {on: b, run: tcp-client --to a:9000 --message hi,
+             expect: {replies: 1}}
+        """, "good.yaml")
+    bad = write("""
+        name: bad
+        networks: {lan: {subnet: 10.78.5.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.78.5.10}}
+          b: {interfaces: {lan: 10.78.5.11}}
+        steps:
+          - {on: b, run: tcp-client --to a:9000 --message hi,
+             expect: {outcome: ok}}
+        """, "bad.yaml")
+    done = socklab("run", good, bad, "--jobs", "2", "--results", tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == ["failed: bad", "1 passed, 1 failed"]
+    # Each scenario's lines come together, not interleaved.
+    for name in ("good", "bad"):
+        mine = [i for i, line in enumerate(lines)
+                if line.startswith(f"{name}: ")]
+        others = [i for i, line in enumerate(lines)
+                  if line.split(":")[0] in ("good", "bad")
+                  and not line.startswith(f"{name}: ")]
+        assert not [i for i in others if mine[0] < i < mine[-1]]
+    assert (tmp_path / "bad/summary.json").exists()
+    assert leftovers() == []
+
+
 def test_a_signal_during_set_up_tears_down_what_was_made(write, tmp_path):
     path = write(SLOW.format(name="early", net="10.78.2"))
     proc = start(path, "--results", tmp_path)
