@@ -39,6 +39,7 @@ class Node:
     id: str
     engine: DockerEngine
     url: str = ""  # its socklab.engine label; "" for the manager's own
+    address: str = ""  # where the other nodes' VXLAN reaches it
 
 
 def spare_range(subnet, used, gateway, wanted):
@@ -52,8 +53,13 @@ def spare_range(subnet, used, gateway, wanted):
     taken = {network.network_address, network.broadcast_address,
              ipaddress.IPv4Address(gateway)}
     used = {ipaddress.IPv4Address(a) for a in used}
+    top = int(network.broadcast_address) + 1
     for prefix in range(max(network.prefixlen, 28), 32):
-        for block in reversed(list(network.subnets(new_prefix=prefix))):
+        size = 2 ** (32 - prefix)
+        # From the top down; each host rules out one block at most, so a
+        # few more candidates than hosts will do (a /8 has a million).
+        for k in range(min(network.num_addresses // size, len(used) + 2)):
+            block = ipaddress.IPv4Network((top - (k + 1) * size, prefix))
             if not any(a in block for a in used) and \
                     block.num_addresses - len(taken & set(block)) >= wanted:
                 return str(block)
@@ -102,7 +108,6 @@ class SwarmEngine(DockerEngine):
         self.holder = {}   # container name -> the node's DockerEngine
         self.evidence = {}  # run id -> results folder, for network captures
         self.placed = {}    # run id -> {host name: Node}
-        self.addresses = {}  # node id -> its address in the swarm
 
     @classmethod
     def from_env(cls, progress, base_url=None):
@@ -116,7 +121,7 @@ class SwarmEngine(DockerEngine):
                     f" is not one (swarm state: {swarm.get('LocalNodeState')})"
                     ". Point DOCKER_HOST at a manager, or make a swarm: "
                     "`docker swarm init`.")
-            nodes, unreachable, addresses = [], [], {}
+            nodes, unreachable = [], []
             for info in manager.api.nodes():
                 spec, name = info["Spec"], info["Description"]["Hostname"]
                 if info["Status"]["State"] != "ready" or \
@@ -130,15 +135,13 @@ class SwarmEngine(DockerEngine):
                 else:
                     unreachable.append(name)
                     continue
-                nodes.append(Node(name, info["ID"], engine, url))
-                addresses[info["ID"]] = _address(info)
+                nodes.append(Node(name, info["ID"], engine, url,
+                                  _address(info)))
         if unreachable:
             progress.say(f"socklab: not using node(s) {', '.join(unreachable)}"
                          f": no {ENGINE_LABEL} label says how to reach their "
                          "engine (README: Several engines)")
-        engine = cls(manager, sorted(nodes, key=lambda n: n.name), progress)
-        engine.addresses = addresses
-        return engine
+        return cls(manager, sorted(nodes, key=lambda n: n.name), progress)
 
     def prepare(self):
         """The host image on every node: built on the manager's engine,
@@ -223,7 +226,7 @@ class SwarmEngine(DockerEngine):
         this network's VXLAN only, as a LAN would."""
         nodes = self._nodes_on(plan, net)
         for node in nodes if len(nodes) > 1 else ():
-            others = [self.addresses[n.id] for n in nodes if n is not node]
+            others = [n.address for n in nodes if n is not node]
             script = "; ".join(
                 f"bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst {a}"
                 for a in others)
