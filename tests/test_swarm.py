@@ -283,6 +283,44 @@ def test_hosts_spread_over_two_engines_and_the_library_passes(
     assert _engines_leftovers(two_engines.api) == []
 
 
+def test_a_signal_mid_run_clears_both_engines(swarm, two_engines, write,
+                                              tmp_path):
+    path = write("""
+        name: interrupted-on-swarm
+        networks: {lan: {subnet: 10.61.0.0/24, capture: true}}
+        hosts:
+          a: {interfaces: {lan: 10.61.0.10}, services: [tcp-server --port 9000]}
+          b: {interfaces: {lan: 10.61.0.11}}
+          c: {interfaces: {lan: 10.61.0.12}}
+          d: {interfaces: {lan: 10.61.0.13}}
+        steps:
+          - {on: b, run: connect --to a:9000}
+          - {on: b, run: sleep 300, timeout: 400}
+        """)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "run", "--engine", "swarm",
+         str(path), "--results", str(tmp_path)], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def hosts_on(api):
+        return len(api.containers(filters={
+            "label": "socklab.scenario=interrupted-on-swarm"}))
+    for _ in range(600):
+        if hosts_on(swarm.api) >= 2 and hosts_on(two_engines.api) >= 2 and \
+                (tmp_path / "interrupted-on-swarm").exists():
+            break
+        time.sleep(0.1)
+    time.sleep(3)  # the long step runs
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert _engines_leftovers(two_engines.api) == []
+    # The capture of each node was kept, up to the interruption.
+    assert len(list((tmp_path / "interrupted-on-swarm").glob("lan.*.pcap"))) \
+        == 2
+
+
 def test_a_lab_left_up_really_crosses_between_engines(swarm, two_engines,
                                                       write, tmp_path):
     path = write("""
