@@ -59,3 +59,8 @@ class Progress:
                 with self.lock:
                     self.status = ""
             self.say(f"{text}: {outcome} in {time.monotonic() - start:.1f} s")
+
+
+def tail(text, lines):
+    """The last lines of a log, for a failure message."""
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])

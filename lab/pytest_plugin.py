@@ -10,9 +10,8 @@ import os
 import pytest
 
 from . import engine as engines, runner
-from .engine.docker import tail
 from .errors import ScenarioInvalid, SocklabError
-from .progress import Progress
+from .progress import Progress, tail
 from .scenario import load_scenario
 
 ENGINE = pytest.StashKey()

@@ -21,6 +21,7 @@ import urllib3
 from .. import interrupts, runs
 from ..errors import EnvironmentUnusable, NotFound, RunFailed
 from ..plan import LABEL_MODE, LABEL_OWNER, LABEL_RUN, WORKDIR
+from ..progress import tail
 from . import hostfw, image
 
 WORKERS = 16      # parallel Docker API calls; the daemon serialises beyond
@@ -42,10 +43,6 @@ def docker_errors(doing):
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EnvironmentUnusable(
             f"lost the Docker daemon while {doing}: {first}") from None
-
-
-def tail(text, lines=LOG_TAIL):
-    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
 def parallel(function, items):
@@ -214,7 +211,7 @@ class DockerEngine:
         log = self.api.logs(host.container).decode("utf-8", "replace")
         raise RunFailed(f"host {host.name} could not start: {why}\n"
                         f"--- last lines of {host.name}'s log ---\n"
-                        f"{tail(log)}")
+                        f"{tail(log, LOG_TAIL)}")
 
     # ---------------------------------------------------------------- steps
 
