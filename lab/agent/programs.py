@@ -27,9 +27,12 @@ RESULT_FIELDS = {
 COMMON_FIELDS = ("exit", "stdout", "stderr", "elapsed_ms",
                  "step_timed_out", "output_cut")
 
-# Programs that signal readiness once bound: as services they are awaited
-# until they listen, as background steps until they are bound.
-SIGNALS_READY = frozenset({"tcp-server", "udp-server", "udp-listen"})
+# Programs that signal readiness: servers once bound (as services they are
+# awaited until they listen, as background steps until they are bound),
+# tcp-client once its first message was sent (and answered, if it waits
+# for replies).
+SIGNALS_READY = frozenset({"tcp-server", "udp-server", "udp-listen",
+                           "tcp-client"})
 
 
 class UsageError(Exception):

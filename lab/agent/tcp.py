@@ -254,12 +254,16 @@ def tcp_client(args):
                 time.sleep(args.interval)
             _send(sock, data, args, result)
             if args.burst or args.no_reply:
+                ready()
                 continue
             reply = read_message(sock, args.framing)
             if not reply:
                 result["peer_closed"] = True
                 break
             _record(reply, result)
+            # A background client is ready once a server answered it: an
+            # iterative server is then busy with it, whoever comes next.
+            ready()
         if args.burst and not args.no_reply:
             _read_burst(sock, args, result)
         if args.wait_close and not result["peer_closed"]:
