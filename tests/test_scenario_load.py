@@ -37,6 +37,19 @@ steps:
 """
 
 
+def test_every_comparison_becomes_an_expectation(write):
+    # Each of OPS once; none may be dropped (matches once was, silently).
+    s = load_scenario(write(GOOD.replace(
+        "expect: {outcome: ok, replies: {ge: 3}}",
+        "expect: {outcome: ok, errno: {ne: ECONNREFUSED}, sent: {lt: 9},\n"
+        "             replies: {le: 3, gt: 0, ge: 3, between: [1, 3]},\n"
+        "             received: {contains: hello}, stdout: {matches: "
+        "'^.'},\n             elapsed_ms: {in: [1, 2]}}")))
+    assert sorted(e.op for e in s.steps[0].expect) == sorted(
+        ["eq", "ne", "lt", "le", "gt", "ge", "between", "contains",
+         "matches", "in"])
+
+
 def problems(write, text):
     with pytest.raises(ScenarioInvalid) as caught:
         load_scenario(write(text))

@@ -250,6 +250,42 @@ def test_the_library_passes_unchanged_on_a_single_node_swarm(swarm,
     assert (tmp_path / "handshake-capture/lan.pcap").stat().st_size > 100
 
 
+def test_pytest_runs_scenarios_on_the_swarm_and_the_lab_commands_see_it(
+        swarm, tmp_path):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    # Passes only on an overlay (MTU 1450; a bridge here has 1400).
+    (folder / "mtu.yaml").write_text("""
+name: on-an-overlay
+networks: {lan: {subnet: 10.61.0.0/24}}
+hosts:
+  a: {interfaces: {lan: 10.61.0.10}}
+steps:
+  - {on: a, run: cat /sys/class/net/eth0/mtu,
+     expect: {stdout: {matches: "^1450"}}}
+""")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--socklab-engine", "swarm", "--socklab-results",
+         str(tmp_path / "results"), str(folder / "mtu.yaml"),
+         "scenarios/tcp-echo.yaml"], cwd=ROOT, capture_output=True,
+        text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "2 passed" in done.stdout
+    up = socklab("up", "--engine", "swarm", "scenarios/tcp-echo.yaml",
+                 "--results", tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        listed = socklab("ls", "--engine", "swarm")
+        assert listed.stdout.startswith("tcp-echo"), listed.stdout
+        logs = socklab("logs", "--engine", "swarm", "tcp-echo", "server")
+        assert "socklab-init: ready" in logs.stdout
+    finally:
+        assert socklab("down", "--engine", "swarm", "tcp-echo"
+                       ).returncode == 0
+    assert _engines_leftovers() == []
+
+
 def test_a_killed_swarm_run_is_swept_by_the_next(swarm, write, tmp_path):
     path = write("""
         name: killed-on-swarm

@@ -332,8 +332,10 @@ class _Builder:
     def _regex(self, where, text):
         try:
             re.compile(text)
+            return True
         except (re.error, TypeError) as exc:
             self.report(where, f"{text!r} is not a regular expression: {exc}")
+            return False
 
     # --------------------------------------------------------------- steps
 
@@ -436,9 +438,7 @@ class _Builder:
             self.report(where, f"`{op}` compares numbers, got {value!r}")
         elif op == "in" and not isinstance(value, list):
             self.report(where, f"`in` takes a list of values, got {value!r}")
-        elif op == "matches":
-            self._regex(where, value)
-        else:
+        elif op != "matches" or self._regex(where, value):
             return True
         return False
 
