@@ -4,6 +4,7 @@ command line is unknown, 3 the environment is not usable (no Docker daemon,
 the image can't be built), 130 interrupted. `exec` exits with the command's
 own status."""
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,33 +103,40 @@ def _run_each_in_a_process(args, scenarios):
     base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
             "--engine", args.engine, "--results", args.results] + \
         (["--keep-going"] if args.keep_going else [])
-    waiting, running, statuses = list(scenarios), {}, {}
+    children, lock, stopping = [], threading.Lock(), threading.Event()
+
+    def one(scenario):
+        with lock:  # none starts once we are stopping
+            if stopping.is_set():
+                return scenario.name, 130, b""
+            child = subprocess.Popen(base + [str(scenario.path)],
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+            children.append(child)
+        output, _ = child.communicate()  # read as it comes: no full pipe
+        return scenario.name, child.returncode, output
+
+    statuses = {}
+    pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
     try:
-        while waiting or running:
-            while waiting and len(running) < args.jobs:
-                scenario = waiting.pop(0)
-                running[scenario.name] = subprocess.Popen(
-                    base + [str(scenario.path)], stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT)
-            for name, child in list(running.items()):
-                if child.poll() is None:
-                    continue
-                del running[name]
-                statuses[name] = child.returncode
-                for line in child.stdout.read().decode(
-                        "utf-8", "replace").splitlines():
-                    if not re.fullmatch(r"\d+ passed, \d+ failed", line):
-                        say(line)
-            time.sleep(0.05)
+        for future in concurrent.futures.as_completed(
+                [pool.submit(one, s) for s in scenarios]):
+            name, statuses[name], output = future.result()
+            for line in output.decode("utf-8", "replace").splitlines():
+                if not re.fullmatch(r"\d+ passed, \d+ failed", line):
+                    say(line)
     except BaseException:
         # Stop the others too; each tears its own lab down. Held back
         # while they do, like a single run's teardown.
         with interrupts.deferred():
-            for child in running.values():
-                child.send_signal(signal.SIGTERM)
-            for child in running.values():
-                child.wait()
+            with lock:
+                stopping.set()
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            pool.shutdown(wait=True, cancel_futures=True)
         raise
+    pool.shutdown()
     failed = [n for n, code in statuses.items() if code]
     if failed:
         say(f"failed: {', '.join(failed)}")
