@@ -162,13 +162,9 @@ def cmd_up(args):
     folder = Path(args.results) / scenario.name
     evidence.prepare(folder)  # captures of the lab land here
     plan = plans.make(scenario, run_id, mode="up", evidence=folder.resolve())
-    with runs.registered(run_id, scenario.name,
-                         [n.subnet for n in plan.networks], say):
-        engine.sweep()
+    with runner.claimed(engine, plan, say):
         try:
-            with progress.phase(f"{scenario.name}: bringing up "
-                                f"{len(plan.hosts)} hosts"):
-                engine.up(plan)
+            runner.bring_up(engine, plan, progress)
         except BaseException:
             with interrupts.deferred():
                 engine.down(run_id)

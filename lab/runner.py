@@ -4,6 +4,7 @@ Teardown always runs: after success, a failed step, a failed set-up, an
 exception or an interrupt, everything labelled with the run's id goes.
 """
 import concurrent.futures
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -170,6 +171,22 @@ def _save_host_captures(engine, plan, scenario, directory):
                 (directory / target).write_bytes(data)
 
 
+@contextlib.contextmanager
+def claimed(engine, plan, say):
+    """Hold the run's registration (first waiting while a live run uses
+    one of its subnets), having swept what dead runs left."""
+    with runs.registered(plan.run_id, plan.scenario,
+                         [n.subnet for n in plan.networks], say):
+        engine.sweep()
+        yield
+
+
+def bring_up(engine, plan, progress):
+    with progress.phase(f"{plan.scenario}: bringing up {len(plan.hosts)} "
+                        f"hosts on {len(plan.networks)} networks"):
+        engine.up(plan)
+
+
 def run(scenario, engine, results_root="results", progress=Progress(None),
         keep_going=False):
     """Bring the scenario's lab up, run its steps, tear it down; return the
@@ -182,14 +199,9 @@ def run(scenario, engine, results_root="results", progress=Progress(None),
     start = time.monotonic()
     results, not_run, error, logs = [], (), "", {}
     try:
-        with runs.registered(run_id, scenario.name,
-                             [n.subnet for n in plan.networks], say):
-            engine.sweep()
+        with claimed(engine, plan, say):
             try:
-                with progress.phase(f"{scenario.name}: bringing up "
-                                    f"{len(plan.hosts)} hosts on "
-                                    f"{len(plan.networks)} networks"):
-                    engine.up(plan)
+                bring_up(engine, plan, progress)
                 with progress.phase(f"{scenario.name}: "
                                     f"{len(scenario.steps)} steps"):
                     results, not_run = _run_steps(engine, plan, scenario,

@@ -300,13 +300,18 @@ class DockerEngine:
     def host_captures(self, plan, host):
         """The host's own captures (capture: true): {file name: pcap bytes},
         capture.pcap and, after restarts, capture.restart-N.pcap."""
+        return {name: data for name, data in self.files(
+            plan.host(host).container, "/var/log/socklab").items()
+            if name.endswith(".pcap")}
+
+    def files(self, container, path):
+        """{file name: bytes} of the files at path (a file or a folder) in
+        the container; {} if it has none (gone, never written)."""
         try:
-            stream, _ = self.api.get_archive(plan.host(host).container,
-                                             "/var/log/socklab")
+            stream, _ = self.api.get_archive(container, path)
             archive = tarfile.open(fileobj=io.BytesIO(b"".join(stream)))
             return {m.name.rsplit("/", 1)[-1]: archive.extractfile(m).read()
-                    for m in archive.getmembers()
-                    if m.isfile() and m.name.endswith(".pcap")}
+                    for m in archive.getmembers() if m.isfile()}
         except (docker.errors.APIError, requests.exceptions.RequestException,
                 tarfile.TarError):
             return {}

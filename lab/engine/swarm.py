@@ -14,17 +14,13 @@ two-engine swarms, see README "Several engines: Docker Swarm"):
   URL, set once with `docker node update --label-add`); the manager's own
   node needs none.
 """
-import contextlib
 import dataclasses
-import io
 import ipaddress
-import tarfile
 import time
 from pathlib import Path
 
 import docker
 
-from .. import runs
 from ..errors import EnvironmentUnusable, RunFailed, ScenarioInvalid
 from ..plan import LABEL_RUN
 from .docker import DockerEngine, docker_errors, parallel
@@ -277,8 +273,8 @@ class SwarmEngine(DockerEngine):
 
     def engine_url(self, container):
         engine = self._node_of(container)
-        return next((n.url for n in self.nodes if n.engine is engine), None) \
-            or None
+        return next((n.url for n in self.nodes
+                     if n.engine is engine and n.url), None)
 
     def labs(self):
         merged = {}
@@ -316,39 +312,28 @@ class SwarmEngine(DockerEngine):
                     f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]}):
                 node.engine._stop_capture(info)
                 name = info["Labels"]["socklab.capture"]
-                if folder:
-                    with contextlib.suppress(docker.errors.APIError,
-                                             tarfile.TarError, KeyError):
-                        stream, _ = api.get_archive(info["Id"],
-                                                    f"/tmp/{name}")
-                        archive = tarfile.open(
-                            fileobj=io.BytesIO(b"".join(stream)))
-                        data = archive.extractfile(name).read()
+                for data in node.engine.files(info["Id"],
+                                              f"/tmp/{name}").values():
+                    if folder:
                         (Path(folder) / name).write_bytes(data)
 
-    def sweep(self, owner=None):
-        with docker_errors("sweeping what interrupted runs left"):
-            labelled = {}
-            for node in self.nodes:
-                labelled.update(node.engine._labelled())
-            dead = [run_id for run_id, mode in labelled.items()
-                    if mode == "run" and not runs.alive(run_id)]
-        for run_id in dead:
-            try:
-                self.down(run_id)
-            except EnvironmentUnusable as exc:
-                self.progress.say(f"socklab: could not sweep run {run_id}: "
-                                  f"{exc}")
-        return dead
+    def _labelled(self):
+        """{run id: mode} over every node: what the shared sweep reads."""
+        found = {}
+        for node in self.nodes:
+            found.update(node.engine._labelled())
+        return found
 
+    def _reconcile_rules(self, owner, networks=(), drop=None):
+        """Nothing to do: overlays need no host rules (module docstring)."""
 
-def _heal(self, plan, host, network):
-    """Reconnect, then flood again: a node whose last host on the network
-    was cut off made the network's namespace afresh, without the entries."""
-    self._node_of(plan.host(host).container).heal(plan, host, network)
-    with docker_errors(f"reconnecting {host} to {network}"):
-        self._flood(plan, plan.network(network))
-
+    def heal(self, plan, host, network):
+        """Reconnect, then flood again: a node whose last host on the
+        network was cut off made the network's namespace afresh, without
+        the entries."""
+        self._node_of(plan.host(host).container).heal(plan, host, network)
+        with docker_errors(f"reconnecting {host} to {network}"):
+            self._flood(plan, plan.network(network))
 
 def _delegated(name):
     def method(self, plan, host, *args):
@@ -363,4 +348,3 @@ def _delegated(name):
 for _name in ("execute", "partition", "kill", "restart", "impair",
               "host_captures", "logs"):
     setattr(SwarmEngine, _name, _delegated(_name))
-SwarmEngine.heal = _heal
