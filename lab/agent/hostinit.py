@@ -115,6 +115,7 @@ def _configure(config):
         conf.write("# socklab: no DNS in the lab; names are in /etc/hosts\n"
                    "nameserver 127.0.0.1\n")
     try:
+        netconf.links(wait=True)
         netconf.routes(config)
         for rule in config.get("firewall", []):
             netconf.run("iptables", *shlex.split(rule))

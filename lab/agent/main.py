@@ -22,6 +22,7 @@ TOOLS = {  # socklab's own, given raw argv
     "socklab-init": ("hostinit", "main"),
     "socklab-step": ("step", "main"),
     "socklab-net": ("netconf", "main"),
+    "socklab-wire": ("wire", "main"),
 }
 NAMES = tuple(PROGRAMS) + tuple(TOOLS)
 

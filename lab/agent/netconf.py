@@ -1,9 +1,12 @@
-"""A host's network configuration: routes and impairments, applied by
-socklab-init at start and again by `socklab-net apply` after a partition is
-healed (the interface comes back under a new name, its routes gone).
+"""A host's network configuration: addresses, routes and impairments,
+applied by socklab-init at start and again by `socklab-net apply` after a
+partition is healed (the interface comes back new, its routes gone).
 
-Interfaces are found by address: their names (eth0, eth1...) follow the
-order Docker happened to attach networks in.
+On one machine socklab wires the interfaces itself (SOCKLAB_LINKS: eth0,
+eth1... in the scenario's order, added by socklab-wire, addressed here).
+Where Docker attaches them (a swarm's overlays, a compose lab) their names
+follow the order Docker happened to attach networks in. Either way they are
+found by address.
 
     socklab-net apply
     socklab-net impair --address A [--loss P] [--rate R] [--delay D]
@@ -17,9 +20,11 @@ egress; delay needs netem, used only when asked for.
 import json
 import os
 import subprocess
+import time
 
 CHAIN = "socklab-loss"
 RUNTIME = "/var/log/socklab/impair.json"  # impairments changed by steps
+LINKS_WAIT = 30  # s; the orchestrator wires a host right after its start
 
 
 def run(*argv):
@@ -37,16 +42,43 @@ def interface_of(address):
     return None
 
 
+def _ip_batch(lines, what):
+    done = subprocess.run(["ip", "-force", "-batch", "-"], input=lines,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"ip {what}: {done.stderr.strip()}")
+
+
+def links(wait):
+    """Address the interfaces socklab wired into this host (SOCKLAB_LINKS:
+    [{name, address: A/LEN}]) and bring them up; with wait, first wait for
+    each to arrive. Without, one that is not there (partitioned) is left."""
+    wanted = json.loads(os.environ.get("SOCKLAB_LINKS", "[]"))
+    deadline = time.monotonic() + LINKS_WAIT
+    present = []
+    for link in wanted:
+        while wait and not os.path.exists(f"/sys/class/net/{link['name']}"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"interface {link['name']} ("
+                                   f"{link['address']}) was not wired within"
+                                   f" {LINKS_WAIT} s")
+            time.sleep(0.01)
+        if os.path.exists(f"/sys/class/net/{link['name']}"):
+            present.append(link)
+    # brd +: the subnet's broadcast address, as Docker sets it (without it
+    # a subnet-directed broadcast is routed like any other address).
+    if present:
+        _ip_batch("".join(f"addr replace {link['address']} brd + dev "
+                          f"{link['name']}\nlink set {link['name']} up\n"
+                          for link in present), "addr")
+
+
 def routes(config):
     """Exactly the scenario's routes: Docker's default route goes. One `ip`
     process for all of them (each process is bring-up time)."""
     batch = "".join(f"route replace {r['to']} via {r['via']}\n"
                     for r in config.get("routes", []))
-    done = subprocess.run(["ip", "-force", "-batch", "-"],
-                          input="route flush exact 0.0.0.0/0\n" + batch,
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"ip route: {done.stderr.strip()}")
+    _ip_batch("route flush exact 0.0.0.0/0\n" + batch, "route")
 
 
 def _ensure_chain(forward):
@@ -95,6 +127,7 @@ def impairments(config):
 
 
 def apply(config):
+    links(wait=False)
     routes(config)
     impairments(config)
 
