@@ -26,6 +26,19 @@ class NetworkPlan:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One interface of a host as socklab wires it: a veth pair, `outside`
+    on the network's bridge, `inside` in the host."""
+    network: str   # the Docker network's name
+    bridge: str
+    inside: str    # eth0, eth1... in the scenario's order
+    outside: str   # on the machine: unique while the run lives, <= 15 chars
+    address: str   # A/LEN
+    mac: str       # from the address, as Docker makes it: a host back from
+    #                a partition or a restart is the same to its peers' ARP
+
+
+@dataclass(frozen=True)
 class HostPlan:
     name: str
     container: str
@@ -39,6 +52,7 @@ class HostPlan:
     limits: object  # scenario.model.Limits
     node: str = ""     # swarm only: the node the scenario pins it to
     node_at: str = ""  # where the scenario says so, for errors
+    links: tuple = ()  # Link per attachment, same order
 
 
 @dataclass(frozen=True)
@@ -131,9 +145,10 @@ def make(scenario, run_id, mode="run", evidence=""):
                     capture=n.capture)
         for index, n in enumerate(scenario.networks))
     docker_net = {n.name: n.docker_name for n in networks}
+    bridge = {n.name: n.bridge for n in networks}
     table = names(scenario)
     hosts = []
-    for host in scenario.hosts:
+    for number, host in enumerate(scenario.hosts):
         environment = {
             "SOCKLAB_HOST": json.dumps(host_config(host, scenario)),
             "SOCKLAB_NAMES": json.dumps(scenario.host_names()),
@@ -148,7 +163,13 @@ def make(scenario, run_id, mode="run", evidence=""):
             forward=host.forward, net_admin=host.net_admin,
             labels={**labels, "socklab.host": host.name},
             ready_timeout=30 + sum(s.ready.timeout for s in host.services),
-            limits=host.limits, node=host.node, node_at=host.node_at))
+            limits=host.limits, node=host.node, node_at=host.node_at,
+            links=tuple(
+                Link(docker_net[n], bridge[n], f"eth{k}",
+                     f"v{run_id}{number:03x}{k:02x}",
+                     f"{a}/{scenario.network(n).subnet.prefixlen}",
+                     "02:42:" + ":".join(f"{b:02x}" for b in a.packed))
+                for k, (n, a) in enumerate(host.interfaces))))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),

@@ -1,10 +1,15 @@
 """The local Docker engine, through docker-py's low-level API.
 
-Facts this module is built on (measured on Docker 20.10, see DESIGN.md):
-a container is created on one network and the others are connected before
-it starts; internal networks still hand containers a default route, which
-the host's init removes; interface names are not stable, so nothing here
-depends on them.
+Facts this module is built on (measured on Docker 20.10, see DESIGN.md and
+BENCHMARKS.md): each container Docker attaches to a network costs the
+daemon three re-executions of itself (resolver, IPv6, key hooks) and as
+much work again to detach, a third of a host's bring-up and teardown. So
+hosts start with no network and the run's wiring helper plugs them into the
+networks' bridges (wiring.py); the bridges are still Docker's networks.
+Where Docker must attach them (a swarm's overlays: `wires=False`), a
+container is created on one network and the others are connected before it
+starts, and the host's init removes the default route internal networks
+hand out.
 """
 import concurrent.futures
 import contextlib
@@ -23,6 +28,7 @@ from ..errors import EnvironmentUnusable, NotFound, RunFailed
 from ..plan import LABEL_MODE, LABEL_OWNER, LABEL_RUN, WORKDIR
 from ..progress import tail
 from . import hostfw, image
+from .wiring import Wiring, cut, wire
 
 WORKERS = 16      # parallel Docker API calls; the daemon serialises beyond
 LOG_TAIL = 30     # lines of a host's log shown when it fails
@@ -66,14 +72,21 @@ def parallel(function, items):
     return [future.result() for future in futures]
 
 
+# Inside a host, IPv6 is off, as Docker has it on networks without IPv6.
+NO_IPV6 = {"net.ipv6.conf.all.disable_ipv6": "1",
+           "net.ipv6.conf.default.disable_ipv6": "1"}
+
+
 class DockerEngine:
-    def __init__(self, client, progress):
+    def __init__(self, client, progress, wires=True):
         self.api = client.api
         self.progress = progress
         self.image = None
+        self.wires = wires  # False: Docker attaches hosts (overlays)
+        self.wiring = {}    # run id -> Wiring
 
     @classmethod
-    def from_env(cls, progress, base_url=None):
+    def from_env(cls, progress, base_url=None, wires=True):
         """The engine DOCKER_HOST names (or the local socket); with
         base_url, that one (a swarm node's engine)."""
         try:
@@ -90,7 +103,7 @@ class DockerEngine:
                 "`systemctl start docker` or `dockerd &` (Debian: "
                 "apt-get install docker.io), or point DOCKER_HOST at one."
             ) from None
-        return cls(client, progress)
+        return cls(client, progress, wires)
 
     def prepare(self):
         """Make sure the host image exists (built once per input change)."""
@@ -104,7 +117,11 @@ class DockerEngine:
         # from creation to readiness, while other hosts are still being
         # created. The daemon's own speed is the floor (BENCHMARKS.md).
         with docker_errors("setting up the lab"):
-            parallel(self._network, plan.networks)
+            parallel(lambda job: job(), [
+                lambda: parallel(self._network, plan.networks),
+                lambda: self.wires and self.wiring.setdefault(
+                    plan.run_id, Wiring.start(self.api, self.image,
+                                              plan.labels))])
             parallel(lambda job: job(), [
                 lambda: self._reconcile_rules(plan.run_id, plan.networks),
                 lambda: parallel(lambda host: self._start(plan, host),
@@ -135,28 +152,50 @@ class DockerEngine:
 
     def _start(self, plan, host):
         first, address = host.attachments[0]
+        links = [{"name": link.inside, "address": link.address}
+                 for link in host.links] if self.wires else None
         host_config = self.api.create_host_config(
             binds={plan.directory: {"bind": WORKDIR, "mode": "ro"}},
             # NET_ADMIN stays inside the host's own network namespace; the
-            # init needs it for routes, programs run without it.
-            cap_add=["NET_ADMIN"], init=True, network_mode=first,
+            # init needs it for addresses and routes, programs run without.
+            cap_add=["NET_ADMIN"], init=True,
+            network_mode="none" if self.wires else first,
             extra_hosts=host.extra_hosts,
-            sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0"},
+            sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0",
+                     **(NO_IPV6 if self.wires else {})},
             pids_limit=host.limits.pids, mem_limit=host.limits.memory,
             memswap_limit=host.limits.memory,  # no swap: a hog is stopped
             nano_cpus=int(host.limits.cpus * 1e9))
-        networking = self.api.create_networking_config({
-            first: self.api.create_endpoint_config(ipv4_address=address)})
+        networking = None if self.wires else \
+            self.api.create_networking_config({first: self.api.
+                                               create_endpoint_config(
+                                                   ipv4_address=address)})
         container = self.api.create_container(
             self.image, command=["socklab-init"], name=host.container,
             hostname=host.name, labels=host.labels, working_dir=WORKDIR,
-            environment=host.environment, host_config=host_config,
-            networking_config=networking)["Id"]
-        for network, address in host.attachments[1:]:
+            environment={**host.environment, "SOCKLAB_LINKS": json.dumps(
+                links)} if self.wires else host.environment,
+            host_config=host_config, networking_config=networking)["Id"]
+        for network, address in host.attachments[1:] if not self.wires \
+                else ():
             self.api.connect_container_to_network(container, network,
                                                   ipv4_address=address)
         self.api.start(container)
+        self._wire(plan, host, host.links)
         self._await(host)
+
+    def _wire(self, plan, host, links):
+        """Plug the started host into its networks (when this engine wires
+        them; Docker has otherwise)."""
+        if not self.wires:
+            return
+        pid = self.api.inspect_container(host.container)["State"]["Pid"]
+        self._wiring(plan.run_id).call(wire(pid, links), f"host {host.name}")
+
+    def _wiring(self, run_id):
+        if run_id not in self.wiring:  # a lab another process started
+            self.wiring[run_id] = Wiring.find(self.api, run_id)
+        return self.wiring[run_id]
 
     def _capture(self, plan, net):
         """tcpdump on the network's bridge, from the host's namespace, into
@@ -258,19 +297,31 @@ class DockerEngine:
         address = dict(host.attachments)[net.docker_name]
         return net.docker_name, address
 
+    def _link(self, plan, host, network):
+        name = plan.network(network).docker_name
+        return next(link for link in host.links if link.network == name)
+
     def partition(self, plan, host, network):
         target = plan.host(host)
         name, _ = self._attachment(plan, target, network)
         with docker_errors(f"cutting {host} off {network}"):
-            self.api.disconnect_container_from_network(target.container,
-                                                       name)
+            if self.wires:
+                self._wiring(plan.run_id).call(
+                    cut([self._link(plan, target, network)]),
+                    f"{host} off {network}")
+            else:
+                self.api.disconnect_container_from_network(
+                    target.container, name)
 
     def heal(self, plan, host, network):
         target = plan.host(host)
         name, address = self._attachment(plan, target, network)
         with docker_errors(f"reconnecting {host} to {network}"):
-            self.api.connect_container_to_network(target.container, name,
-                                                  ipv4_address=address)
+            if self.wires:
+                self._wire(plan, target, [self._link(plan, target, network)])
+            else:
+                self.api.connect_container_to_network(
+                    target.container, name, ipv4_address=address)
             # A new interface: routes via it and its impairments are gone.
             self._tool(target, ["socklab-net", "apply"])
 
@@ -286,6 +337,7 @@ class DockerEngine:
             seen = self.api.logs(target.container).count(
                 b"socklab-init: ready\n")
             self.api.start(target.container)
+            self._wire(plan, target, target.links)  # a new namespace
             self._await(target, seen)
 
     def impair(self, plan, host, network, impairment):
@@ -332,6 +384,8 @@ class DockerEngine:
             for info in self.api.containers(all=True, filters={
                     "label": f"{LABEL_MODE}=up"}):
                 labels = info["Labels"]
+                if "socklab.host" not in labels:
+                    continue  # a helper of the lab (wiring, capture)
                 lab = found.setdefault(labels[LABEL_RUN], {
                     "name": labels.get("socklab.scenario"),
                     "run": labels[LABEL_RUN], "hosts": {},
@@ -391,6 +445,12 @@ class DockerEngine:
         captures = self.api.containers(filters={"label": [
             f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]})
         parallel(self._stop_capture, captures)
+        if rules and run_id in self.wiring:  # through it, before it goes
+            self._reconcile_rules(run_id, drop=run_id)
+            rules = False
+        wiring = self.wiring.pop(run_id, None)
+        if wiring:
+            wiring.close()
         # Listed before the rules' helper (labelled with this run too)
         # exists, so removal and the rules' update can overlap.
         doomed = self.api.containers(all=True, filters=by_run)
@@ -499,17 +559,27 @@ class DockerEngine:
             keep.discard(drop)
             script = hostfw.script(keep, owner,
                                    [n.bridge for n in networks])
-            labels = {LABEL_RUN: owner, "socklab.helper": "hostfw"}
-            container = self.api.create_container(
-                self.image, command=["sh", "-c", script], labels=labels,
-                host_config=self.api.create_host_config(
-                    network_mode="host", cap_add=["NET_ADMIN"]))["Id"]
-            try:
-                self.api.start(container)
-                status = self.api.wait(container, timeout=60)["StatusCode"]
-                if status:
-                    log = self.api.logs(container).decode("utf-8", "replace")
-                    raise EnvironmentUnusable(
-                        f"could not set the host's firewall rules: {log}")
-            finally:
-                self._remove_container({"Id": container})
+            try:  # the run's wiring helper, where it has one
+                status, log = self.wiring[owner].run(["sh", "-c", script],
+                                                     "setting host rules")
+            except (KeyError, RunFailed):
+                status, log = self._in_helper(["sh", "-c", script], {
+                    LABEL_RUN: owner, "socklab.helper": "hostfw"})
+            if status:
+                raise EnvironmentUnusable(
+                    f"could not set the host's firewall rules: {log}")
+
+    def _in_helper(self, argv, labels):
+        """Run argv in a short-lived container on the machine's network
+        namespace, with NET_ADMIN; return (status, output)."""
+        container = self.api.create_container(
+            self.image, command=argv, labels=labels,
+            host_config=self.api.create_host_config(
+                network_mode="host", cap_add=["NET_ADMIN"]))["Id"]
+        try:
+            self.api.start(container)
+            status = self.api.wait(container, timeout=60)["StatusCode"]
+            return status, self.api.logs(container).decode("utf-8",
+                                                           "replace")
+        finally:
+            self._remove_container({"Id": container})

@@ -99,6 +99,7 @@ class SwarmEngine(DockerEngine):
 
     def __init__(self, manager, nodes, progress):
         self.api, self.progress, self.image = manager.api, progress, None
+        self.wires, self.wiring = False, {}
         self.manager = manager
         self.nodes = nodes
         self.holder = {}   # container name -> the node's DockerEngine
@@ -107,7 +108,8 @@ class SwarmEngine(DockerEngine):
 
     @classmethod
     def from_env(cls, progress, base_url=None):
-        manager = DockerEngine.from_env(progress, base_url)
+        # Overlays span machines: Docker attaches the hosts to them.
+        manager = DockerEngine.from_env(progress, base_url, wires=False)
         with docker_errors("reading the swarm"):
             swarm = manager.api.info()["Swarm"]
             if swarm.get("LocalNodeState") != "active" or \
@@ -127,7 +129,8 @@ class SwarmEngine(DockerEngine):
                 if info["ID"] == swarm["NodeID"]:
                     engine, url = manager, ""
                 elif url:
-                    engine = DockerEngine.from_env(progress, url)
+                    engine = DockerEngine.from_env(progress, url,
+                                                   wires=False)
                 else:
                     unreachable.append(name)
                     continue

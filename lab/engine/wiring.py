@@ -1,0 +1,92 @@
+"""The run's wiring helper (socklab-wire, lab/agent/wire.py), spoken to over
+its attached stdin and stdout: one request per line, one answer per line.
+
+Attached rather than exec'd: an exec is a runc process in the helper each
+time, a bring-up's worth of them, where a line costs one `ip` run.
+"""
+import json
+import threading
+
+from docker.utils.socket import SocketError, next_frame_header, read_exactly
+
+from ..errors import RunFailed
+from ..plan import LABEL_RUN
+
+
+def wire(pid, links):
+    """`ip -batch` lines making each link: the veth pair, its inside end
+    created straight in the host's namespace (by its process id)."""
+    return [line for link in links for line in (
+        f"link add {link.outside} type veth peer name {link.inside} "
+        f"address {link.mac} netns {pid}",
+        f"link set {link.outside} master {link.bridge} up")]
+
+
+def cut(links):
+    """`ip -batch` lines removing links: both ends go with the pair."""
+    return [f"link del {link.outside}" for link in links]
+
+
+class Wiring:
+    def __init__(self, api, container):
+        self.api, self.container = api, container
+        self.lock = threading.Lock()
+        self.socket = api.attach_socket(container, params={
+            "stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        self.pending = b""
+
+    @classmethod
+    def start(cls, api, image, labels):
+        """The helper for a run: in the machine's network namespace and
+        process table, with NET_ADMIN only, labelled with the run."""
+        container = api.create_container(
+            image, command=["socklab-wire"], stdin_open=True,
+            labels={**labels, "socklab.helper": "wire"},
+            host_config=api.create_host_config(
+                network_mode="host", pid_mode="host",
+                cap_add=["NET_ADMIN"]))["Id"]
+        wiring = cls(api, container)
+        api.start(container)
+        return wiring
+
+    @classmethod
+    def find(cls, api, run_id):
+        """The helper of a run this process did not start (a lab left up)."""
+        found = api.containers(filters={"label": [
+            f"{LABEL_RUN}={run_id}", "socklab.helper=wire"]})
+        if not found:
+            raise RunFailed(f"run {run_id} has no wiring helper running")
+        return cls(api, found[0]["Id"])
+
+    def run(self, argv, doing, input=""):
+        """Run argv in the helper; return (status, output)."""
+        request = json.dumps({"argv": argv, "input": input}).encode()
+        with self.lock:
+            getattr(self.socket, "_sock", self.socket).sendall(
+                request + b"\n")
+            try:
+                while b"\n" not in self.pending:
+                    stream, size = next_frame_header(self.socket)
+                    if size < 0:
+                        raise SocketError("end of stream")
+                    data = read_exactly(self.socket, size)
+                    if stream == 1:
+                        self.pending += data
+            except (SocketError, OSError):
+                log = self.api.logs(self.container).decode("utf-8",
+                                                           "replace")
+                raise RunFailed(f"the wiring helper stopped while {doing}: "
+                                f"{log.strip()[-500:]}") from None
+            line, self.pending = self.pending.split(b"\n", 1)
+        answer = json.loads(line)
+        return answer["status"], answer["output"]
+
+    def call(self, lines, doing):
+        """Run `ip -batch` lines; RunFailed if one fails."""
+        status, output = self.run(["ip", "-batch", "-"], doing,
+                                  "".join(f"{line}\n" for line in lines))
+        if status:
+            raise RunFailed(f"could not wire {doing}: {output.strip()}")
+
+    def close(self):
+        self.socket.close()
