@@ -1,4 +1,5 @@
 """Shared helpers for socklab's own tests."""
+import re
 import subprocess
 import sys
 import textwrap
@@ -28,8 +29,9 @@ def socklab(*args, env=None, timeout=300):
 
 
 def leftovers():
-    """Everything of socklab's still on the engine and in the host's
-    DOCKER-USER chain: must be empty after every run."""
+    """Everything of socklab's still on the engine, in the host's
+    DOCKER-USER chain and among its interfaces (the outside ends of the
+    hosts' links, v<run id><host><n>): must be empty after every run."""
     api = docker.from_env().api
     found = [c["Names"][0] for c in api.containers(
         all=True, filters={"label": "socklab.run"})]
@@ -38,6 +40,9 @@ def leftovers():
     rules = subprocess.run(["iptables", "-S", "DOCKER-USER"],
                            capture_output=True, text=True).stdout
     found += [r for r in rules.splitlines() if "socklab:" in r]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True,
+                           text=True).stdout
+    found += re.findall(r"^\d+: (v[0-9a-f]{13})[@:]", links, re.M)
     return found
 
 

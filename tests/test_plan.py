@@ -61,3 +61,30 @@ def test_the_init_gets_routes_and_services_in_order(write):
     assert p.host("server").attachments[0] == ("socklab-abcd1234-lan_b",
                                                 "10.10.2.1")
     assert p.host("router").forward and not p.host("server").forward
+
+
+def test_each_interface_is_a_link_named_in_scenario_order(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    server = p.host("server")
+    assert [(link.inside, link.network, link.address, link.bridge)
+            for link in server.links] == [
+        ("eth0", "socklab-abcd1234-lan_b", "10.10.2.1/29", "slabcd12341"),
+        ("eth1", "socklab-abcd1234-lan_a", "10.10.1.5/24", "slabcd12340")]
+    # Docker's MAC for the address: a host back from a partition or a
+    # restart must look the same to its peers' ARP caches.
+    assert server.links[0].mac == "02:42:0a:0a:02:01"
+    outside = [link.outside for h in p.hosts for link in h.links]
+    assert len(set(outside)) == len(outside)
+    assert all(len(name) <= 15 for name in outside)  # Linux IFNAMSIZ
+
+
+def test_wiring_lines_make_and_cut_the_veth_pairs(write):
+    from lab.engine.wiring import cut, wire
+    links = plan.make(load_scenario(write(SCENARIO)),
+                      "abcd1234").host("router").links
+    assert wire(4242, links[:1]) == [
+        "link add vabcd123400000 type veth peer name eth0 address "
+        "02:42:0a:0a:01:fe netns 4242",
+        "link set vabcd123400000 master slabcd12340 up"]
+    assert cut(links) == ["link del vabcd123400000",
+                          "link del vabcd123400001"]

@@ -44,6 +44,11 @@ def containers(scenario):
         all=True, filters={"label": f"socklab.scenario={scenario}"})
 
 
+def hosts(scenario):
+    """The scenario's hosts (not its helpers: wiring, captures)."""
+    return [c for c in containers(scenario) if "socklab.host" in c["Labels"]]
+
+
 def wait_for(condition, seconds=60):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -57,7 +62,7 @@ def wait_for(condition, seconds=60):
 def test_a_signal_mid_run_tears_everything_down(write, tmp_path, sig):
     path = write(SLOW.format(name="interrupted", net="10.78.1"))
     proc = start(path, "--results", tmp_path)
-    wait_for(lambda: len([c for c in containers("interrupted")
+    wait_for(lambda: len([c for c in hosts("interrupted")
                           if c["State"] == "running"]) == 6)
     time.sleep(1.5)  # the long step is running now
     proc.send_signal(sig)
@@ -71,7 +76,7 @@ def test_a_signal_to_a_parallel_run_stops_every_scenario(write, tmp_path):
     first = write(SLOW.format(name="first", net="10.78.2"), "first.yaml")
     second = write(SLOW.format(name="second", net="10.78.3"), "second.yaml")
     proc = start(first, second, "--jobs", "2", "--results", tmp_path)
-    wait_for(lambda: all(len([c for c in containers(name)
+    wait_for(lambda: all(len([c for c in hosts(name)
                               if c["State"] == "running"]) == 6
                          for name in ("first", "second")))
     time.sleep(1.5)
@@ -146,7 +151,7 @@ def test_kill_9_then_clean_leaves_nothing(write, tmp_path):
 def test_the_next_run_sweeps_what_a_killed_run_left(write, tmp_path):
     killed = write(SLOW.format(name="killed2", net="10.78.4"), "k.yaml")
     proc = start(killed, "--results", tmp_path)
-    wait_for(lambda: len([c for c in containers("killed2")
+    wait_for(lambda: len([c for c in hosts("killed2")
                           if c["State"] == "running"]) == 6)
     time.sleep(1)                     # its host rule is in place too
     proc.kill()
@@ -283,7 +288,7 @@ def test_a_daemon_gone_mid_run_exits_3_in_one_line(write, tmp_path):
     env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/docker.sock")
     path = write(SLOW.format(name="orphaned", net="10.78.8"))
     proc = start(path, "--results", tmp_path, env=env)
-    wait_for(lambda: len([c for c in containers("orphaned")
+    wait_for(lambda: len([c for c in hosts("orphaned")
                           if c["State"] == "running"]) == 6)
     time.sleep(1.5)
     proxy.vanish()
@@ -321,7 +326,7 @@ def test_hosts_are_confined_as_the_readme_says(write, tmp_path):
     assert up.returncode == 0, up.stderr
     try:
         api = docker.from_env().api
-        for info in containers("confined"):
+        for info in hosts("confined"):
             inspect = api.inspect_container(info["Id"])
             host = inspect["HostConfig"]
             assert host["Privileged"] is False
@@ -329,6 +334,14 @@ def test_hosts_are_confined_as_the_readme_says(write, tmp_path):
             assert not any("docker.sock" in m["Source"]
                            for m in inspect["Mounts"])
             assert [m["Mode"] for m in inspect["Mounts"]] == ["ro"]
+            assert host["NetworkMode"] == "none"  # wired by the helper
+        helpers = [c for c in containers("confined")
+                   if c["Labels"].get("socklab.helper") == "wire"]
+        assert len(helpers) == 1
+        helper = api.inspect_container(helpers[0]["Id"])
+        assert helper["HostConfig"]["Privileged"] is False
+        assert helper["HostConfig"]["CapAdd"] == ["NET_ADMIN"]
+        assert helper["Mounts"] == []
         for net in api.networks(filters={"label": "socklab.scenario="
                                          "confined"}):
             net = api.inspect_network(net["Id"])
