@@ -5,10 +5,11 @@ frames, and Docker's isolation rules for internal networks then drop both
 255.255.255.255 broadcasts and traffic a router container forwards. The
 rule `-i BR -o BR -j ACCEPT` lets a segment talk to itself and nothing more.
 
-Rules are set from a short-lived container on the host's network namespace
-(works with any daemon, same iptables backend as Docker's) and carry the
-comment `socklab:<run id>`, so a later run or `socklab clean` can remove
-what a dead run left.
+Rules are set from a container on the host's network namespace (works with
+any daemon, same iptables backend as Docker's): the run's wiring helper, or
+a short-lived one where the run has none (sweeps, `socklab clean`). They
+carry the comment `socklab:<run id>`, so a later run or `socklab clean` can
+remove what a dead run left.
 """
 import shlex
 
