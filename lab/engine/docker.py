@@ -119,9 +119,7 @@ class DockerEngine:
         with docker_errors("setting up the lab"):
             parallel(lambda job: job(), [
                 lambda: parallel(self._network, plan.networks),
-                lambda: self.wires and self.wiring.setdefault(
-                    plan.run_id, Wiring.start(self.api, self.image,
-                                              plan.labels))])
+                lambda: self._start_wiring(plan)])
             parallel(lambda job: job(), [
                 lambda: self._reconcile_rules(plan.run_id, plan.networks),
                 lambda: parallel(lambda host: self._start(plan, host),
@@ -151,38 +149,43 @@ class DockerEngine:
             raise
 
     def _start(self, plan, host):
-        first, address = host.attachments[0]
-        links = [{"name": link.inside, "address": link.address}
-                 for link in host.links] if self.wires else None
+        if self.wires:  # no network: the wiring helper plugs it in
+            mode, sysctls, networking = "none", NO_IPV6, None
+            environment = {**host.environment, "SOCKLAB_LINKS": json.dumps(
+                [{"name": link.inside, "address": link.address}
+                 for link in host.links])}
+        else:
+            (mode, address), sysctls = host.attachments[0], {}
+            environment = host.environment
+            networking = self.api.create_networking_config({
+                mode: self.api.create_endpoint_config(ipv4_address=address)})
         host_config = self.api.create_host_config(
             binds={plan.directory: {"bind": WORKDIR, "mode": "ro"}},
             # NET_ADMIN stays inside the host's own network namespace; the
             # init needs it for addresses and routes, programs run without.
-            cap_add=["NET_ADMIN"], init=True,
-            network_mode="none" if self.wires else first,
+            cap_add=["NET_ADMIN"], init=True, network_mode=mode,
             extra_hosts=host.extra_hosts,
             sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0",
-                     **(NO_IPV6 if self.wires else {})},
+                     **sysctls},
             pids_limit=host.limits.pids, mem_limit=host.limits.memory,
             memswap_limit=host.limits.memory,  # no swap: a hog is stopped
             nano_cpus=int(host.limits.cpus * 1e9))
-        networking = None if self.wires else \
-            self.api.create_networking_config({first: self.api.
-                                               create_endpoint_config(
-                                                   ipv4_address=address)})
         container = self.api.create_container(
             self.image, command=["socklab-init"], name=host.container,
             hostname=host.name, labels=host.labels, working_dir=WORKDIR,
-            environment={**host.environment, "SOCKLAB_LINKS": json.dumps(
-                links)} if self.wires else host.environment,
-            host_config=host_config, networking_config=networking)["Id"]
-        for network, address in host.attachments[1:] if not self.wires \
-                else ():
+            environment=environment, host_config=host_config,
+            networking_config=networking)["Id"]
+        for network, address in () if self.wires else host.attachments[1:]:
             self.api.connect_container_to_network(container, network,
                                                   ipv4_address=address)
         self.api.start(container)
         self._wire(plan, host, host.links)
         self._await(host)
+
+    def _start_wiring(self, plan):
+        if self.wires:
+            self.wiring[plan.run_id] = Wiring.start(self.api, self.image,
+                                                    plan.labels)
 
     def _wire(self, plan, host, links):
         """Plug the started host into its networks (when this engine wires
