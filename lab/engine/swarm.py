@@ -172,7 +172,7 @@ class SwarmEngine(DockerEngine):
             def start(host):
                 node = placed[host.name]
                 self.holder[host.container] = node.engine
-                node.engine._start(plan, dataclasses.replace(
+                self._start_on(node, plan, dataclasses.replace(
                     host, labels={**host.labels, NODE_LABEL: node.name}))
             parallel(start, plan.hosts)
             # A node has a network's namespace once a host there joined it.
@@ -182,6 +182,24 @@ class SwarmEngine(DockerEngine):
                 *(lambda net=net, node=node: self._capture(net, node)
                   for net in plan.networks if net.capture
                   for node in self._nodes_on(plan, net))])
+
+    def _start_on(self, node, plan, host, attempts=3):
+        """Start the host on its node. Docker 20.10 now and then gives up
+        attaching a container to an attachable overlay with "context
+        deadline exceeded" (seen here under load; moby#41841), and the same
+        start works when tried again: the host is made afresh, twice at
+        most, saying so."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return node.engine._start(plan, host)
+            except docker.errors.APIError as exc:
+                if "context deadline exceeded" not in str(exc) or \
+                        attempt == attempts:
+                    raise
+                self.progress.say(f"socklab: Docker timed out attaching "
+                                  f"{host.name} to its networks on "
+                                  f"{node.name}; trying again")
+                node.engine._remove_container({"Id": host.container})
 
     def _nodes_on(self, plan, net):
         placed = self.placed.get(plan.run_id, {})
