@@ -17,6 +17,9 @@ COMMENT = "socklab:"
 
 # Delete every socklab rule whose run is not in $KEEP, then add ours.
 _SCRIPT = r"""
+# -w: wait for the xtables lock (Docker's own calls, another run's) rather
+# than fail, and leave a rule behind, while it is held.
+iptables() { command iptables -w "$@"; }
 iptables -n -L DOCKER-USER >/dev/null 2>&1 || { echo "no DOCKER-USER"; exit 0; }
 iptables -S DOCKER-USER | grep -o 'socklab:[0-9a-f]*' | sort -u |
 while read tag; do
