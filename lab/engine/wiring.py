@@ -5,12 +5,14 @@ Attached rather than exec'd: an exec is a runc process in the helper each
 time, a bring-up's worth of them, where a line costs one `ip` run.
 """
 import json
+import struct
 import threading
-
-from docker.utils.socket import SocketError, next_frame_header, read_exactly
 
 from ..errors import RunFailed
 from ..plan import LABEL_RUN
+
+ANSWER_WITHIN = 120  # s; a request takes milliseconds: a helper this slow
+#                      is wedged, and a run must not wait on it for ever
 
 
 def wire(pid, links):
@@ -33,6 +35,8 @@ class Wiring:
         self.lock = threading.Lock()
         self.socket = api.attach_socket(container, params={
             "stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        self.raw = getattr(self.socket, "_sock", self.socket)
+        self.raw.settimeout(ANSWER_WITHIN)
         self.pending = b""
 
     @classmethod
@@ -62,17 +66,16 @@ class Wiring:
         """Run argv in the helper; return (status, output)."""
         request = json.dumps({"argv": argv, "input": input}).encode()
         with self.lock:
-            getattr(self.socket, "_sock", self.socket).sendall(
-                request + b"\n")
             try:
+                self.raw.sendall(request + b"\n")
                 while b"\n" not in self.pending:
-                    stream, size = next_frame_header(self.socket)
-                    if size < 0:
-                        raise SocketError("end of stream")
-                    data = read_exactly(self.socket, size)
+                    # Docker's stream frames: stream (1 stdout, 2 stderr),
+                    # three zero bytes, the payload's size (big-endian).
+                    stream, size = struct.unpack(">BxxxL", self._read(8))
+                    data = self._read(size)
                     if stream == 1:
                         self.pending += data
-            except (SocketError, OSError):
+            except OSError:  # gone, or silent for ANSWER_WITHIN
                 log = self.api.logs(self.container).decode("utf-8",
                                                            "replace")
                 raise RunFailed(f"the wiring helper stopped while {doing}: "
@@ -87,6 +90,15 @@ class Wiring:
                                   "".join(f"{line}\n" for line in lines))
         if status:
             raise RunFailed(f"could not wire {doing}: {output.strip()}")
+
+    def _read(self, size):
+        data = b""
+        while len(data) < size:
+            chunk = self.raw.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("the helper's stream ended")
+            data += chunk
+        return data
 
     def close(self):
         self.socket.close()
