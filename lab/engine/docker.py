@@ -83,7 +83,7 @@ class DockerEngine:
         self.progress = progress
         self.image = None
         self.wires = wires  # False: Docker attaches hosts (overlays)
-        self.wiring = {}    # run id -> Wiring
+        self.wiring = {}    # run id -> Future of its Wiring (see up)
 
     @classmethod
     def from_env(cls, progress, base_url=None, wires=True):
@@ -113,19 +113,37 @@ class DockerEngine:
     # ------------------------------------------------------------- bring-up
 
     def up(self, plan):
-        # Everything that can overlap does: the host rules, and each host
-        # from creation to readiness, while other hosts are still being
-        # created. The daemon's own speed is the floor (BENCHMARKS.md).
-        with docker_errors("setting up the lab"):
+        # Everything that can overlap does. Hosts start with no network, so
+        # they are made while the networks and the wiring helper are, and
+        # wait for those only to be wired; the host rules and captures wait
+        # for them too. Each host goes from creation to readiness while
+        # others are still being created. The daemon's own speed is the
+        # floor (BENCHMARKS.md).
+        with docker_errors("setting up the lab"), \
+                concurrent.futures.ThreadPoolExecutor(1) as pool:
+            wiring = pool.submit(self._networks, plan)
+            if self.wires:
+                self.wiring[plan.run_id] = wiring
+            else:  # Docker attaches hosts: their networks must be there
+                wiring.result()
             parallel(lambda job: job(), [
-                lambda: parallel(self._network, plan.networks),
-                lambda: self._start_wiring(plan)])
-            parallel(lambda job: job(), [
-                lambda: self._reconcile_rules(plan.run_id, plan.networks),
-                lambda: parallel(lambda host: self._start(plan, host),
-                                 plan.hosts),
-                lambda: parallel(lambda net: self._capture(plan, net),
-                                 [n for n in plan.networks if n.capture])])
+                lambda: self._reconcile_rules(
+                    plan.run_id, plan.networks, helper=wiring.result()),
+                lambda: self._hosts(plan),
+                lambda: self._captures(plan, wiring)])
+
+    def _networks(self, plan):
+        """Make the networks and, where socklab wires the hosts, the run's
+        wiring helper; return the helper (None without)."""
+        return parallel(lambda job: job(), [
+            lambda: parallel(self._network, plan.networks),
+            lambda: Wiring.start(self.api, self.image, plan.labels)
+            if self.wires else None])[1]
+
+    def _captures(self, plan, networks):
+        networks.result()  # made: their bridges exist
+        parallel(lambda net: self._capture(plan, net),
+                 [n for n in plan.networks if n.capture])
 
     def _network(self, net):
         ipam = docker.types.IPAMConfig(pool_configs=[
@@ -148,7 +166,19 @@ class DockerEngine:
                     "scenario's subnet.") from None
             raise
 
+    def _hosts(self, plan):
+        """Make and start every host, then wait until each is ready: a
+        host's init runs while later ones are made, and no creation waits
+        for an earlier host's readiness."""
+        parallel(lambda host: self._make(plan, host), plan.hosts)
+        parallel(self._await, plan.hosts)
+
     def _start(self, plan, host):
+        self._make(plan, host)
+        self._await(host)
+
+    def _make(self, plan, host):
+        """Create, start and wire the host."""
         if self.wires:  # no network: the wiring helper plugs it in
             mode, sysctls, networking = "none", NO_IPV6, None
             environment = {**host.environment, "SOCKLAB_LINKS": json.dumps(
@@ -180,12 +210,6 @@ class DockerEngine:
                                                   ipv4_address=address)
         self.api.start(container)
         self._wire(plan, host, host.links)
-        self._await(host)
-
-    def _start_wiring(self, plan):
-        if self.wires:
-            self.wiring[plan.run_id] = Wiring.start(self.api, self.image,
-                                                    plan.labels)
 
     def _wire(self, plan, host, links):
         """Plug the started host into its networks (when this engine wires
@@ -196,9 +220,11 @@ class DockerEngine:
         self._wiring(plan.run_id).call(wire(pid, links), f"host {host.name}")
 
     def _wiring(self, run_id):
+        """The run's wiring helper, once its networks exist."""
         if run_id not in self.wiring:  # a lab another process started
-            self.wiring[run_id] = Wiring.find(self.api, run_id)
-        return self.wiring[run_id]
+            self.wiring[run_id] = concurrent.futures.Future()
+            self.wiring[run_id].set_result(Wiring.find(self.api, run_id))
+        return self.wiring[run_id].result()
 
     def _capture(self, plan, net):
         """tcpdump on the network's bridge, from the host's namespace, into
@@ -437,23 +463,37 @@ class DockerEngine:
 
     def down(self, run_id, rules=True):
         with docker_errors("removing the lab"):
-            names = self.remove_containers(run_id, rules)
-            self.remove_networks(run_id, names)
+            self._stop_captures(run_id)  # first, gently: whole pcaps
+            helper = self._drop_wiring(run_id)
+            if helper:
+                if rules:  # through it, before it goes
+                    self._reconcile_rules(run_id, drop=run_id, helper=helper)
+                    rules = False
+                helper.close()
+            if not self.wires:
+                names = self.remove_containers(run_id, rules)
+                self.remove_networks(run_id, names)
+                return
+            # Docker attached no host to the networks: they go while the
+            # hosts do.
+            parallel(lambda job: job(), [
+                lambda: self.remove_containers(run_id, rules),
+                lambda: self.remove_networks(run_id)])
+
+    def _stop_captures(self, run_id):
+        parallel(self._stop_capture, self.api.containers(filters={"label": [
+            f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]}))
+
+    def _drop_wiring(self, run_id):
+        """Forget the run's wiring helper; return it if it had a working
+        one."""
+        wiring = self.wiring.pop(run_id, None)
+        return wiring.result() if wiring and not wiring.exception() else None
 
     def remove_containers(self, run_id, rules=True):
         """Remove the run's containers (and, with rules, its host rules);
         return their names."""
         by_run = {"label": f"{LABEL_RUN}={run_id}"}
-        # Captures first, and gently, so their pcaps end cleanly.
-        captures = self.api.containers(filters={"label": [
-            f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]})
-        parallel(self._stop_capture, captures)
-        if rules and run_id in self.wiring:  # through it, before it goes
-            self._reconcile_rules(run_id, drop=run_id)
-            rules = False
-        wiring = self.wiring.pop(run_id, None)
-        if wiring:
-            wiring.close()
         # Listed before the rules' helper (labelled with this run too)
         # exists, so removal and the rules' update can overlap.
         doomed = self.api.containers(all=True, filters=by_run)
@@ -553,19 +593,22 @@ class DockerEngine:
                 self._reconcile_rules(owner)
         return dead
 
-    def _reconcile_rules(self, owner, networks=(), drop=None):
+    def _reconcile_rules(self, owner, networks=(), drop=None, helper=None):
         """Remove host rules of runs that are gone (and `drop`'s); add
-        rules for `networks`, tagged with `owner`, the live run doing it."""
+        rules for `networks`, tagged with `owner`, the live run doing it;
+        through `helper` (the run's Wiring) if given."""
         with runs.locked("hostfw.lock"):
             keep = set(runs.live_runs()) | {
                 r for r, mode in self._labelled().items() if mode != "run"}
             keep.discard(drop)
             script = hostfw.script(keep, owner,
                                    [n.bridge for n in networks])
-            try:  # the run's wiring helper, where it has one
-                status, log = self.wiring[owner].run(["sh", "-c", script],
-                                                     "setting host rules")
-            except (KeyError, RunFailed):
+            status = None
+            if helper:
+                with contextlib.suppress(RunFailed):  # gone: see below
+                    status, log = helper.run(["sh", "-c", script],
+                                             "setting host rules")
+            if status is None:
                 status, log = self._in_helper(["sh", "-c", script], {
                     LABEL_RUN: owner, "socklab.helper": "hostfw"})
             if status:

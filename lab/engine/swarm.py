@@ -345,7 +345,7 @@ class SwarmEngine(DockerEngine):
             found.update(node.engine._labelled())
         return found
 
-    def _reconcile_rules(self, owner, networks=(), drop=None):
+    def _reconcile_rules(self, owner, networks=(), drop=None, helper=None):
         """Nothing to do: overlays need no host rules (module docstring)."""
 
     def heal(self, plan, host, network):
