@@ -17,9 +17,11 @@ RUN missing=; for tool in ip iptables tcpdump ps setpriv; do \
 COPY lab/agent/ /opt/socklab/agent/
 # Compiled once here: every host's init and every step is a new Python
 # process, and PYTHONDONTWRITEBYTECODE (below) would make each recompile.
-RUN chmod 755 /opt/socklab/agent/__main__.py && \
+RUN chmod 755 /opt/socklab/agent/__main__.py /opt/socklab/agent/*.sh && \
     python3 -m compileall -q /opt/socklab/agent && \
-    python3 /opt/socklab/agent/__main__.py --link /usr/local/bin
+    python3 /opt/socklab/agent/__main__.py --link /usr/local/bin && \
+    ln -sf /opt/socklab/agent/init.sh /usr/local/bin/socklab-init && \
+    ln -sf /opt/socklab/agent/links.sh /usr/local/bin/socklab-links
 
 # Unbuffered so a program's print() reaches the log when it happens; UTF-8
 # so messages in any language survive the trip.

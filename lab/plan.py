@@ -149,8 +149,13 @@ def make(scenario, run_id, mode="run", evidence=""):
     table = names(scenario)
     hosts = []
     for number, host in enumerate(scenario.hosts):
+        config = host_config(host, scenario)
         environment = {
-            "SOCKLAB_HOST": json.dumps(host_config(host, scenario)),
+            "SOCKLAB_HOST": json.dumps(config),
+            # Links and DNS are all it needs: socklab-init stays a shell.
+            "SOCKLAB_SIMPLE": "" if any(config[key] for key in (
+                "routes", "services", "firewall", "impair", "capture"))
+            else "1",
             "SOCKLAB_NAMES": json.dumps(scenario.host_names()),
             "SOCKLAB_INTERFACES": json.dumps(
                 {n: str(a) for n, a in host.interfaces}),

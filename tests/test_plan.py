@@ -88,3 +88,11 @@ def test_wiring_lines_make_and_cut_the_veth_pairs(write):
         "link set vabcd123400000 master slabcd12340 up"]
     assert cut(links) == ["link del vabcd123400000",
                           "link del vabcd123400001"]
+
+
+def test_only_a_host_with_nothing_but_links_is_simple(write):
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    # The router only forwards: links and DNS are all its init sets, in the
+    # shell. The server has routes and services: its init goes on in Python.
+    assert p.host("router").environment["SOCKLAB_SIMPLE"] == "1"
+    assert p.host("server").environment["SOCKLAB_SIMPLE"] == ""

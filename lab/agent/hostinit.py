@@ -1,9 +1,10 @@
-"""socklab-init: the main process of every lab host.
+"""socklab-host: the main process of a lab host with more to it than links
+and DNS, which socklab-init (init.sh) has set before it hands over.
 
-It makes the host what the scenario says (no DNS, exactly the declared
-routes, firewall rules, impairments, a capture if asked), then starts the
-services in order, waiting for each to be ready, and prints one marker line
-that the orchestrator waits for:
+It makes the host what the scenario says (exactly the declared routes,
+firewall rules, impairments, a capture if asked), then starts the services
+in order, waiting for each to be ready, and prints one marker line that the
+orchestrator waits for:
 
     socklab-init: ready
     socklab-init: failed: <why>
@@ -109,13 +110,7 @@ def _capture():
 
 
 def _configure(config):
-    # Names come from /etc/hosts only. Docker's embedded DNS (20.10) would
-    # forward unknown names to the machine's resolvers, out of the lab.
-    with open("/etc/resolv.conf", "w") as conf:
-        conf.write("# socklab: no DNS in the lab; names are in /etc/hosts\n"
-                   "nameserver 127.0.0.1\n")
     try:
-        netconf.links(wait=True)
         netconf.routes(config)
         for rule in config.get("firewall", []):
             netconf.run("iptables", *shlex.split(rule))

@@ -19,7 +19,7 @@ PROGRAMS = {  # name -> (module, function); each parses its own arguments
     "service-log": ("servicelog", "service_log"),
 }
 TOOLS = {  # socklab's own, given raw argv
-    "socklab-init": ("hostinit", "main"),
+    "socklab-host": ("hostinit", "main"),  # socklab-init goes on here
     "socklab-step": ("step", "main"),
     "socklab-net": ("netconf", "main"),
     "socklab-wire": ("wire", "main"),

@@ -3,7 +3,8 @@ applied by socklab-init at start and again by `socklab-net apply` after a
 partition is healed (the interface comes back new, its routes gone).
 
 On one machine socklab wires the interfaces itself (SOCKLAB_LINKS: eth0,
-eth1... in the scenario's order, added by socklab-wire, addressed here).
+eth1... in the scenario's order, added by socklab-wire, addressed by
+socklab-links, links.sh).
 Where Docker attaches them (a swarm's overlays, a compose lab) their names
 follow the order Docker happened to attach networks in. Either way they are
 found by address.
@@ -20,11 +21,9 @@ egress; delay needs netem, used only when asked for.
 import json
 import os
 import subprocess
-import time
 
 CHAIN = "socklab-loss"
 RUNTIME = "/var/log/socklab/impair.json"  # impairments changed by steps
-LINKS_WAIT = 30  # s; the orchestrator wires a host right after its start
 
 
 def run(*argv):
@@ -49,28 +48,12 @@ def _ip_batch(lines, what):
         raise RuntimeError(f"ip {what}: {done.stderr.strip()}")
 
 
-def links(wait):
-    """Address the interfaces socklab wired into this host (SOCKLAB_LINKS:
-    [{name, address: A/LEN}]) and bring them up; with wait, first wait for
-    each to arrive. Without, one that is not there (partitioned) is left."""
-    wanted = json.loads(os.environ.get("SOCKLAB_LINKS", "[]"))
-    deadline = time.monotonic() + LINKS_WAIT
-    present = []
-    for link in wanted:
-        while wait and not os.path.exists(f"/sys/class/net/{link['name']}"):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"interface {link['name']} ("
-                                   f"{link['address']}) was not wired within"
-                                   f" {LINKS_WAIT} s")
-            time.sleep(0.01)
-        if os.path.exists(f"/sys/class/net/{link['name']}"):
-            present.append(link)
-    # brd +: the subnet's broadcast address, as Docker sets it (without it
-    # a subnet-directed broadcast is routed like any other address).
-    if present:
-        _ip_batch("".join(f"addr replace {link['address']} brd + dev "
-                          f"{link['name']}\nlink set {link['name']} up\n"
-                          for link in present), "addr")
+def links():
+    """Address the links that are there (after a heal: the healed one)."""
+    done = subprocess.run(["socklab-links", "--now"], capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"socklab-links: {done.stdout.strip()}")
 
 
 def routes(config):
@@ -127,7 +110,7 @@ def impairments(config):
 
 
 def apply(config):
-    links(wait=False)
+    links()
     routes(config)
     impairments(config)
 

@@ -181,9 +181,8 @@ class DockerEngine:
         """Create, start and wire the host."""
         if self.wires:  # no network: the wiring helper plugs it in
             mode, sysctls, networking = "none", NO_IPV6, None
-            environment = {**host.environment, "SOCKLAB_LINKS": json.dumps(
-                [{"name": link.inside, "address": link.address}
-                 for link in host.links])}
+            environment = {**host.environment, "SOCKLAB_LINKS": " ".join(
+                f"{link.inside}={link.address}" for link in host.links)}
         else:
             (mode, address), sysctls = host.attachments[0], {}
             environment = host.environment

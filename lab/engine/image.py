@@ -31,7 +31,8 @@ DEBOOTSTRAP = ["debootstrap", "--variant=minbase",
 
 def _inputs():
     files = [ROOT / "Dockerfile"] + sorted(
-        p for p in (ROOT / "lab" / "agent").rglob("*.py"))
+        p for p in (ROOT / "lab" / "agent").rglob("*")
+        if p.suffix in (".py", ".sh"))
     return [(str(p.relative_to(ROOT)), p.read_bytes()) for p in files]
 
 

@@ -1,0 +1,27 @@
+#!/bin/sh
+# socklab-links [--now]: address the interfaces socklab wired into this host
+# ($SOCKLAB_LINKS: "eth0=A/LEN eth1=A/LEN ...") and bring them up. First it
+# waits for each to arrive (the orchestrator wires a host just after its
+# start), up to 30 s; with --now (after a heal) a link still cut off is
+# left. A host Docker attached (a swarm's, a compose lab's) has no links.
+wait=yes
+[ "$1" = --now ] && wait=
+batch=
+for link in $SOCKLAB_LINKS; do
+  name=${link%%=*} address=${link#*=} tries=0
+  while [ ! -e "/sys/class/net/$name" ]; do
+    [ -n "$wait" ] || continue 2
+    tries=$((tries + 1))
+    if [ "$tries" -gt 3000 ]; then
+      echo "interface $name ($address) was not wired within 30 s"
+      exit 1
+    fi
+    sleep 0.01
+  done
+  # brd +: the subnet's broadcast address, as Docker sets it (without it a
+  # subnet-directed broadcast is routed like any other address).
+  batch="${batch}addr replace $address brd + dev $name
+link set $name up
+"
+done
+[ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - 2>&1
