@@ -1,6 +1,7 @@
-"""A host's network configuration: addresses, routes and impairments,
-applied by socklab-init at start and again by `socklab-net apply` after a
-partition is healed (the interface comes back new, its routes gone).
+"""A host's network configuration: routes and impairments, applied by
+socklab-host at start, and with the addresses again by `socklab-net apply`
+after a partition is healed (the interface comes back new, its routes
+gone).
 
 On one machine socklab wires the interfaces itself (SOCKLAB_LINKS: eth0,
 eth1... in the scenario's order, added by socklab-wire, addressed by
