@@ -320,36 +320,33 @@ class DockerEngine:
         if self.api.exec_inspect(exec_id)["ExitCode"]:
             raise RunFailed(f"{' '.join(argv)} on {host.name}: {output}")
 
-    def _attachment(self, plan, host, network):
-        net = plan.network(network)
-        address = dict(host.attachments)[net.docker_name]
-        return net.docker_name, address
-
     def _link(self, plan, host, network):
+        """The host's Link on the network (its Docker network's name and
+        the host's address there, also where Docker attaches hosts)."""
         name = plan.network(network).docker_name
         return next(link for link in host.links if link.network == name)
 
     def partition(self, plan, host, network):
         target = plan.host(host)
-        name, _ = self._attachment(plan, target, network)
+        link = self._link(plan, target, network)
         with docker_errors(f"cutting {host} off {network}"):
             if self.wires:
-                self._wiring(plan.run_id).call(
-                    cut([self._link(plan, target, network)]),
-                    f"{host} off {network}")
+                self._wiring(plan.run_id).call(cut([link]),
+                                               f"{host} off {network}")
             else:
                 self.api.disconnect_container_from_network(
-                    target.container, name)
+                    target.container, link.network)
 
     def heal(self, plan, host, network):
         target = plan.host(host)
-        name, address = self._attachment(plan, target, network)
+        link = self._link(plan, target, network)
         with docker_errors(f"reconnecting {host} to {network}"):
             if self.wires:
-                self._wire(plan, target, [self._link(plan, target, network)])
+                self._wire(plan, target, [link])
             else:
                 self.api.connect_container_to_network(
-                    target.container, name, ipv4_address=address)
+                    target.container, link.network,
+                    ipv4_address=link.address.split("/")[0])
             # A new interface: routes via it and its impairments are gone.
             self._tool(target, ["socklab-net", "apply"])
 
@@ -370,7 +367,7 @@ class DockerEngine:
 
     def impair(self, plan, host, network, impairment):
         target = plan.host(host)
-        _, address = self._attachment(plan, target, network)
+        address = self._link(plan, target, network).address.split("/")[0]
         argv = ["socklab-net", "impair", "--address", address]
         for key, value in impairment.spec().items():
             argv += [f"--{key}", str(value)]
