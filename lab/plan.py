@@ -101,6 +101,15 @@ def names(scenario):
     return table
 
 
+def hosts_file(table):
+    """/etc/hosts for a host Docker does no networking for (it writes none
+    then): the loopback lines Docker writes, then every name of the lab."""
+    lines = ["127.0.0.1\tlocalhost",
+             "::1\tlocalhost ip6-localhost ip6-loopback"]
+    lines += [f"{address}\t{name}" for name, address in table.items()]
+    return "\n".join(lines) + "\n"
+
+
 def impairments(scenario, host):
     """Each interface's impairment: the network's, with the host's own
     settings for that interface replacing it field by field."""

@@ -50,6 +50,16 @@ def test_every_host_knows_every_name(write):
     assert senders["10.10.1.5"] == "server"
 
 
+def test_the_hosts_file_holds_loopback_and_every_name(write):
+    # Written by the init of a host Docker does no networking for.
+    p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
+    lines = plan.hosts_file(p.host("router").extra_hosts).splitlines()
+    assert lines[0] == "127.0.0.1\tlocalhost"
+    assert "10.10.2.1\tserver" in lines
+    assert "10.10.1.5\tserver.lan_a" in lines
+    assert len(lines) == 2 + len(p.host("router").extra_hosts)
+
+
 def test_the_init_gets_routes_and_services_in_order(write):
     p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
     config = json.loads(p.host("server").environment["SOCKLAB_HOST"])

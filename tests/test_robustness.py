@@ -321,6 +321,10 @@ def test_hosts_are_confined_as_the_readme_says(write, tmp_path):
             on: plain
             run: cat /etc/resolv.conf
             expect: {stdout: {matches: "nameserver 127.0.0.1\\\\n$"}}
+          - name: a user's program finds lab names and localhost (libc)
+            on: plain
+            run: getent hosts admin admin.lan localhost
+            expect: {stdout: {matches: "^10.78.9.11 +admin\\\\n10.78.9.11 +admin.lan\\\\n(127.0.0.1|::1) +localhost"}}
         """)
     up = socklab("up", path)
     assert up.returncode == 0, up.stderr
@@ -334,7 +338,9 @@ def test_hosts_are_confined_as_the_readme_says(write, tmp_path):
             assert not any("docker.sock" in m["Source"]
                            for m in inspect["Mounts"])
             assert [m["Mode"] for m in inspect["Mounts"]] == ["ro"]
-            assert host["NetworkMode"] == "none"  # wired by the helper
+            # Docker does no networking for it: the helper wires it.
+            assert host["NetworkMode"] == "none"
+            assert inspect["Config"]["NetworkDisabled"] is True
         helpers = [c for c in containers("confined")
                    if c["Labels"].get("socklab.helper") == "wire"]
         assert len(helpers) == 1

@@ -1,6 +1,6 @@
 #!/bin/sh
-# socklab-init: every host's main process. It sets the host's links and
-# DNS; a host with more to do (routes, services, firewall rules,
+# socklab-init: every host's main process. It sets the host's links, names
+# and DNS; a host with more to do (routes, services, firewall rules,
 # impairments, a capture) goes on in Python (socklab-host, hostinit.py).
 # Most hosts have nothing more (SOCKLAB_SIMPLE), and a shell starts in a
 # fraction of Python's time: at 30 hosts, about half a second of bring-up.
@@ -13,6 +13,8 @@
 # forward unknown names to the machine's resolvers, out of the lab.
 printf '%s\n' '# socklab: no DNS in the lab; names are in /etc/hosts' \
   'nameserver 127.0.0.1' > /etc/resolv.conf
+# A host socklab wires gets no networking from Docker, /etc/hosts included.
+[ -z "$SOCKLAB_LINKS" ] || printf '%s' "$SOCKLAB_ETC_HOSTS" > /etc/hosts
 if ! why=$(socklab-links); then
   echo "socklab-init: failed: $why"
   exit 1

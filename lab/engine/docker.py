@@ -25,7 +25,7 @@ import urllib3
 
 from .. import interrupts, runs
 from ..errors import EnvironmentUnusable, NotFound, RunFailed
-from ..plan import LABEL_MODE, LABEL_OWNER, LABEL_RUN, WORKDIR
+from ..plan import LABEL_MODE, LABEL_OWNER, LABEL_RUN, WORKDIR, hosts_file
 from ..progress import tail
 from . import hostfw, image
 from .wiring import Wiring, cut, wire
@@ -179,13 +179,19 @@ class DockerEngine:
 
     def _make(self, plan, host):
         """Create, start and wire the host."""
-        if self.wires:  # no network: the wiring helper plugs it in
-            mode, sysctls, networking = "none", NO_IPV6, None
+        if self.wires:
+            # Docker does no networking for the host at all: runc gives it
+            # an empty network namespace, the wiring helper plugs it in, and
+            # its init writes /etc/hosts (Docker writes none then). Even
+            # `network_mode: none` costs the daemon two re-executions of
+            # itself per host (sandbox, key hook): a third of its bring-up.
+            mode, sysctls, networking, disabled = "none", NO_IPV6, None, True
             environment = {**host.environment, "SOCKLAB_LINKS": " ".join(
-                f"{link.inside}={link.address}" for link in host.links)}
+                f"{link.inside}={link.address}" for link in host.links),
+                "SOCKLAB_ETC_HOSTS": hosts_file(host.extra_hosts)}
         else:
             (mode, address), sysctls = host.attachments[0], {}
-            environment = host.environment
+            environment, disabled = host.environment, False
             networking = self.api.create_networking_config({
                 mode: self.api.create_endpoint_config(ipv4_address=address)})
         host_config = self.api.create_host_config(
@@ -193,7 +199,7 @@ class DockerEngine:
             # NET_ADMIN stays inside the host's own network namespace; the
             # init needs it for addresses and routes, programs run without.
             cap_add=["NET_ADMIN"], init=True, network_mode=mode,
-            extra_hosts=host.extra_hosts,
+            extra_hosts=None if disabled else host.extra_hosts,
             sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0",
                      **sysctls},
             pids_limit=host.limits.pids, mem_limit=host.limits.memory,
@@ -203,7 +209,7 @@ class DockerEngine:
             self.image, command=["socklab-init"], name=host.container,
             hostname=host.name, labels=host.labels, working_dir=WORKDIR,
             environment=environment, host_config=host_config,
-            networking_config=networking)["Id"]
+            networking_config=networking, network_disabled=disabled)["Id"]
         for network, address in () if self.wires else host.attachments[1:]:
             self.api.connect_container_to_network(container, network,
                                                   ipv4_address=address)
