@@ -1,6 +1,7 @@
 """The built-in programs, run for real on this machine's loopback (no
 Docker): results, framing, coalescing, backlog, refusal."""
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -146,3 +147,36 @@ def test_step_runner_caps_output_but_keeps_the_last_line():
     assert "bytes cut]" in envelope["stdout"]
     assert envelope["stdout"].strip().endswith('{"n": 1}')
     assert len(envelope["stdout"]) < 80_000
+
+
+def links(script, *args):
+    """Run `script`, in which LINKS stands for socklab-links, in a network
+    namespace of its own (it reaches nothing) with its own /sys, as a
+    host's init has them; return the addresses and links there after."""
+    command = " ".join(["sh", str(AGENT / "links.sh"), *args])
+    done = subprocess.run(
+        ["unshare", "--net", "--mount", "sh", "-c",
+         "mount -t sysfs sysfs /sys && " + script.replace("LINKS", command) +
+         " && ip -o -4 addr show && ip -o link show"],
+        capture_output=True, text=True, timeout=40,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+             "SOCKLAB_LINKS": "eth0=10.77.0.5/24 eth1=10.77.1.5/24"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_links_wait_for_their_wiring_then_are_addressed_and_up():
+    # eth1 arrives 0.6 s late: past the wait's backoff to its 160 ms pace.
+    shown = links("ip link add eth0 type veth peer name peer0 && "
+                  "(sleep 0.6; ip link add eth1 type veth peer name peer1) "
+                  "& LINKS")
+    assert "eth0    inet 10.77.0.5/24 brd 10.77.0.255" in shown
+    assert "eth1    inet 10.77.1.5/24 brd 10.77.1.255" in shown
+    assert re.search(r"eth1@peer1: <[A-Z,-]*\bUP\b", shown)
+
+
+def test_links_now_leaves_a_link_still_cut_off():
+    shown = links("ip link add eth1 type veth peer name peer1 && LINKS",
+                  "--now")
+    assert "eth0" not in shown
+    assert "eth1    inet 10.77.1.5/24" in shown
