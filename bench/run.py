@@ -98,12 +98,18 @@ def floor(n, image):
 STUCK = []  # networks a tool could not remove (the daemon's stale endpoint)
 HUNG = []   # compose runs stopped at COMPOSE_LIMIT
 COMPOSE_LIMIT = 180
+# docker-compose 1.29 runs each service's start in a task that holds one of
+# COMPOSE_PARALLEL_LIMIT permits (64) and needs another for a nested task:
+# with more services ready at once than permits, `up` deadlocks (seen here
+# at 100 hosts; compose#6705, #8161). Above twice the services it cannot.
+COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": "1000"}
 
 
 def compose(folder, n, rep):
     """docker-compose up -d and down; a fresh project, name and subnets per
     repetition, so a network the daemon refuses to remove (moby#33156,
-    seen here with compose at 30 hosts) cannot block the next one."""
+    seen here with compose at 30 hosts) cannot block the next one. None if
+    it stalled."""
     name = f"bench-{n}-{os.getpid()}-c{rep}"
     path = folder / f"{name}.yaml"
     path.write_text(scenario_text(n, name, 100 + rep))
@@ -115,21 +121,27 @@ def compose(folder, n, rep):
     def down():
         for _ in range(3):  # its own retries count as its time
             done = subprocess.run(project + ["down"], cwd=folder,
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True,
+                                  env=COMPOSE_ENV)
             if done.returncode == 0:
                 return
         STUCK.append(f"compose at {n} hosts: {done.stderr.strip()[-160:]}")
     def up():
         try:
-            run(project + ["up", "-d"], cwd=folder, timeout=COMPOSE_LIMIT)
+            run(project + ["up", "-d"], cwd=folder, timeout=COMPOSE_LIMIT,
+                env=COMPOSE_ENV)
+            return True
         except subprocess.TimeoutExpired:
-            # Seen here: docker-compose 1.29 stalling at 100 services.
             HUNG.append(f"compose at {n} hosts: `up -d` still running after "
                         f"{COMPOSE_LIMIT} s; stopped")
             subprocess.run(["pkill", "-f", f"docker-compose -p {project[2]}"])
-    took = timed(lambda: (up(), down()))
+            return False
+    start = time.monotonic()
+    finished = up()
+    down()
+    took = time.monotonic() - start
     _remove_project(project[2])
-    return took
+    return took if finished else None
 
 
 def _remove_project(project):
@@ -155,6 +167,10 @@ def socklab(folder, n, rep):
     if "would not remove network" in output[0]:
         STUCK.append(f"socklab at {n} hosts")
     return took
+
+
+def _seconds(figure):
+    return "stalled" if figure is None else f"{figure:.2f}"
 
 
 def peak_rss_mb(path, results):
@@ -195,10 +211,12 @@ def main():
                 times["floor"].append(floor(n, image))
                 times["compose"].append(compose(folder, n, rep))
                 times["socklab"].append(socklab(folder, n, rep))
-            medians = {k: statistics.median(v) for k, v in times.items()}
+            # A size where compose stalled even once has no compose figure.
+            medians = {k: None if None in v else statistics.median(v)
+                       for k, v in times.items()}
             rows.append((n, medians, repeat))
             print(f"N={n:4}  floor {medians['floor']:6.2f} s  compose "
-                  f"{medians['compose']:6.2f} s  socklab "
+                  f"{_seconds(medians['compose'])} s  socklab "
                   f"{medians['socklab']:6.2f} s  (median of {repeat})",
                   flush=True)
         biggest = work / f"bench-{max(sizes)}.yaml"
@@ -221,9 +239,11 @@ def main():
              "socklab / floor | compose / socklab |",
              "|---:|---:|---:|---:|---:|---:|"]
     for n, m, repeat in rows:
-        table.append(f"| {n} | {m['floor']:.2f} | {m['compose']:.2f} | "
-                     f"{m['socklab']:.2f} | {m['socklab'] / m['floor']:.2f}x"
-                     f" | {m['compose'] / m['socklab']:.2f}x |")
+        ratio = "-" if m["compose"] is None else \
+            f"{m['compose'] / m['socklab']:.2f}x"
+        table.append(f"| {n} | {m['floor']:.2f} | {_seconds(m['compose'])} |"
+                     f" {m['socklab']:.2f} | {m['socklab'] / m['floor']:.2f}x"
+                     f" | {ratio} |")
     if STUCK:
         extra.append("networks the Docker daemon refused to remove "
                      "(moby#33156): " + "; ".join(STUCK))
@@ -238,7 +258,9 @@ def main():
          f"{args.repeat} interleaved runs (1 at 100 hosts). floor: N "
          f"containers of the host image started and removed with the plain "
          f"Docker CLI, {PARALLEL} at a time, on one network. compose: "
-         "docker-compose up -d and down of `socklab compose`'s export. "
+         "docker-compose up -d and down of `socklab compose`'s export "
+         "(COMPOSE_PARALLEL_LIMIT raised: at the default, compose 1.29 "
+         "deadlocks at 100 services). "
          "socklab: `socklab run` (bring-up, services ready, the step, "
          "evidence, teardown).", "", *table, "",
          *[f"- {line}" for line in extra], "",
