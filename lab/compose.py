@@ -14,6 +14,10 @@ from . import plan as plans
 from .engine.image import OFFLINE_BASE, ROOT
 
 IMAGE = "socklab-host:latest"
+# docker-compose 1.29 starts each service in a task holding one of its 64
+# parallel permits, whose nested create needs another: with as many hosts
+# ready at once (all wait for hostfw), `up` can deadlock (compose#6705).
+COMPOSE_PERMITS = 64
 TAG = "socklab-compose"  # rule comment; distinct from runs' `socklab:<id>`
 
 # Compose interpolates $VAR everywhere, so the script's own $ are doubled.
@@ -89,6 +93,10 @@ def export(scenario, base_dir="."):
               "# docker-compose up -d   then   docker-compose exec HOST CMD"
               "\n# docker-compose down    removes the lab and its host "
               "rules\n")
+    if len(scenario.hosts) >= COMPOSE_PERMITS:
+        header += (f"# {len(scenario.hosts)} hosts: docker-compose 1.29 "
+                   "needs COMPOSE_PARALLEL_LIMIT=1000 in its environment, "
+                   "or `up` can deadlock\n")
     # Format 2.4: docker-compose 1.29 (Debian's) reads all of it, including
     # init, sysctls, pids_limit and IPAM gateways; Compose v2 accepts it.
     body = yaml.dump({"version": "2.4", "services": services,

@@ -119,6 +119,14 @@ def test_compose_yaml_is_the_export_of_cross_host():
         "regenerate: socklab compose scenarios/cross-host.yaml > compose.yaml"
 
 
+def test_a_large_export_says_how_compose_avoids_its_deadlock(write):
+    hosts = "".join(f"  h{i}: {{interfaces: {{lan: 10.0.0.{i + 1}}}}}\n"
+                    for i in range(64))
+    big = write("networks: {lan: {subnet: 10.0.0.0/24}}\nhosts:\n" + hosts)
+    assert "COMPOSE_PARALLEL_LIMIT=1000" in export(load_scenario(big))
+    assert "COMPOSE_PARALLEL_LIMIT" not in (ROOT / "compose.yaml").read_text()
+
+
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
 def test_docker_compose_accepts_every_export(path, tmp_path):
     (tmp_path / "compose.yaml").write_text(
