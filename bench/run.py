@@ -98,10 +98,8 @@ def floor(n, image):
 STUCK = []  # networks a tool could not remove (the daemon's stale endpoint)
 HUNG = []   # compose runs stopped at COMPOSE_LIMIT
 COMPOSE_LIMIT = 180
-# docker-compose 1.29 runs each service's start in a task that holds one of
-# COMPOSE_PARALLEL_LIMIT permits (64) and needs another for a nested task:
-# with more services ready at once than permits, `up` deadlocks (seen here
-# at 100 hosts; compose#6705, #8161). Above twice the services it cannot.
+# As a large export's header says (lab/compose.py): at its default limit,
+# docker-compose 1.29's `up` deadlocks at 100 services.
 COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": "1000"}
 
 

@@ -185,13 +185,13 @@ class DockerEngine:
             # its init writes /etc/hosts (Docker writes none then). Even
             # `network_mode: none` costs the daemon two re-executions of
             # itself per host (sandbox, key hook): a third of its bring-up.
-            mode, sysctls, networking, disabled = "none", NO_IPV6, None, True
+            mode, sysctls, networking = "none", NO_IPV6, None
             environment = {**host.environment, "SOCKLAB_LINKS": " ".join(
                 f"{link.inside}={link.address}" for link in host.links),
                 "SOCKLAB_ETC_HOSTS": hosts_file(host.extra_hosts)}
         else:
             (mode, address), sysctls = host.attachments[0], {}
-            environment, disabled = host.environment, False
+            environment = host.environment
             networking = self.api.create_networking_config({
                 mode: self.api.create_endpoint_config(ipv4_address=address)})
         host_config = self.api.create_host_config(
@@ -199,7 +199,7 @@ class DockerEngine:
             # NET_ADMIN stays inside the host's own network namespace; the
             # init needs it for addresses and routes, programs run without.
             cap_add=["NET_ADMIN"], init=True, network_mode=mode,
-            extra_hosts=None if disabled else host.extra_hosts,
+            extra_hosts=None if self.wires else host.extra_hosts,
             sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0",
                      **sysctls},
             pids_limit=host.limits.pids, mem_limit=host.limits.memory,
@@ -209,7 +209,7 @@ class DockerEngine:
             self.image, command=["socklab-init"], name=host.container,
             hostname=host.name, labels=host.labels, working_dir=WORKDIR,
             environment=environment, host_config=host_config,
-            networking_config=networking, network_disabled=disabled)["Id"]
+            networking_config=networking, network_disabled=self.wires)["Id"]
         for network, address in () if self.wires else host.attachments[1:]:
             self.api.connect_container_to_network(container, network,
                                                   ipv4_address=address)
