@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab.compose import export  # noqa: E402
+from lab.compose import PARALLEL_LIMIT, export  # noqa: E402
 from lab.scenario import load_scenario  # noqa: E402
 
 SOCKLAB = [sys.executable, "-m", "lab.cli"]
@@ -100,7 +100,7 @@ HUNG = []   # compose runs stopped at COMPOSE_LIMIT
 COMPOSE_LIMIT = 180
 # As a large export's header says (lab/compose.py): at its default limit,
 # docker-compose 1.29's `up` deadlocks at 100 services.
-COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": "1000"}
+COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": PARALLEL_LIMIT}
 
 
 def compose(folder, n, rep):

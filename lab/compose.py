@@ -18,6 +18,7 @@ IMAGE = "socklab-host:latest"
 # parallel permits, whose nested create needs another: with as many hosts
 # ready at once (all wait for hostfw), `up` can deadlock (compose#6705).
 COMPOSE_PERMITS = 64
+PARALLEL_LIMIT = "1000"  # COMPOSE_PARALLEL_LIMIT that avoids it
 TAG = "socklab-compose"  # rule comment; distinct from runs' `socklab:<id>`
 
 # Compose interpolates $VAR everywhere, so the script's own $ are doubled.
@@ -95,7 +96,8 @@ def export(scenario, base_dir="."):
               "rules\n")
     if len(scenario.hosts) >= COMPOSE_PERMITS:
         header += (f"# {len(scenario.hosts)} hosts: docker-compose 1.29 "
-                   "needs COMPOSE_PARALLEL_LIMIT=1000 in its environment, "
+                   f"needs COMPOSE_PARALLEL_LIMIT={PARALLEL_LIMIT} in its "
+                   "environment, "
                    "or `up` can deadlock\n")
     # Format 2.4: docker-compose 1.29 (Debian's) reads all of it, including
     # init, sysctls, pids_limit and IPAM gateways; Compose v2 accepts it.
