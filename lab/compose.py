@@ -10,7 +10,8 @@ import os
 
 import yaml
 
-from . import plan as plans
+from . import labels as keys, plan as plans
+from .agent import contract
 from .engine.image import OFFLINE_BASE, ROOT
 
 IMAGE = "socklab-host:latest"
@@ -48,15 +49,15 @@ def _relative(path, base):
 def export(scenario, base_dir="."):
     """The compose file (text) for `scenario`; paths relative to base_dir,
     where the file is meant to be saved."""
-    labels = {plans.LABEL_SCENARIO: scenario.name,
-              plans.LABEL_MODE: "compose"}
+    labels = {keys.SCENARIO: scenario.name,
+              keys.MODE: keys.COMPOSE_MODE}
     bridges = [bridge(scenario.name, n.name) for n in scenario.networks]
     services = {"hostfw": {
         "image": IMAGE,
         "build": {"context": _relative(ROOT, base_dir), "args": {
             "BASE_IMAGE": f"${{SOCKLAB_BASE_IMAGE:-{OFFLINE_BASE}}}"}},
         "network_mode": "host", "cap_add": ["NET_ADMIN"], "init": True,
-        "labels": {**labels, "socklab.helper": "hostfw"},
+        "labels": {**labels, keys.HELPER: keys.HOSTFW},
         "command": ["sh", "-c", _HOSTFW.format(
             tag=TAG, name=scenario.name, bridges=" ".join(bridges)).strip()],
     }}
@@ -70,14 +71,14 @@ def export(scenario, base_dir="."):
             "mem_limit": host.limits.memory,
             "memswap_limit": host.limits.memory,
             "cpus": host.limits.cpus,
-            "working_dir": plans.WORKDIR,
+            "working_dir": contract.WORKDIR,
             "volumes": [f"{_relative(scenario.directory, base_dir)}:"
-                        f"{plans.WORKDIR}:ro"],
+                        f"{contract.WORKDIR}:ro"],
             "extra_hosts": [f"{n}:{a}" for n, a in host.extra_hosts.items()],
             "environment": host.environment,
             "networks": {n: {"ipv4_address": str(a)} for n, a in
                          scenario.host(host.name).interfaces},
-            "labels": {**labels, "socklab.host": host.name},
+            "labels": {**labels, keys.HOST: host.name},
         }
     networks = {
         n.name: {
@@ -87,7 +88,7 @@ def export(scenario, base_dir="."):
             "ipam": {"config": [{
                 "subnet": str(n.subnet),
                 "gateway": plans.spare_address(n, scenario.hosts)}]},
-            "labels": {**labels, "socklab.network": n.name}}
+            "labels": {**labels, keys.NETWORK: n.name}}
         for n, br in zip(scenario.networks, bridges)}
     header = (f"# {scenario.name}: exported by `socklab compose "
               f"{_relative(scenario.path, base_dir)}`; do not edit by hand.\n"

@@ -7,11 +7,8 @@ import secrets
 import socket
 from dataclasses import dataclass
 
-LABEL_RUN = "socklab.run"
-LABEL_SCENARIO = "socklab.scenario"
-LABEL_OWNER = "socklab.owner"  # machine:pid of the run, for humans
-LABEL_MODE = "socklab.mode"    # "run" (ends with its process) or "up"
-WORKDIR = "/lab/scenario"
+from . import labels as keys
+from .agent import contract
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class HostPlan:
 class Plan:
     run_id: str
     scenario: str
-    directory: str    # mounted read-only at WORKDIR
+    directory: str    # mounted read-only at contract.WORKDIR
     mode: str
     labels: dict
     networks: tuple
@@ -71,6 +68,12 @@ class Plan:
 
     def network(self, name):
         return next(n for n in self.networks if n.name == name)
+
+    def link(self, host, network):
+        """The host's Link on the network (by scenario names)."""
+        docker_name = self.network(network).docker_name
+        return next(link for link in self.host(host).links
+                    if link.network == docker_name)
 
 
 def new_run_id():
@@ -142,15 +145,15 @@ def host_config(host, scenario):
             "capture": host.capture}
 
 
-def make(scenario, run_id, mode="run", evidence=""):
-    labels = {LABEL_RUN: run_id, LABEL_SCENARIO: scenario.name,
-              LABEL_OWNER: f"{socket.gethostname()}:{os.getpid()}",
-              LABEL_MODE: mode}
+def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
+    labels = {keys.RUN: run_id, keys.SCENARIO: scenario.name,
+              keys.OWNER: f"{socket.gethostname()}:{os.getpid()}",
+              keys.MODE: mode}
     networks = tuple(
-        NetworkPlan(name=n.name, docker_name=f"socklab-{run_id}-{n.name}",
-                    bridge=f"sl{run_id}{index}", subnet=str(n.subnet),
+        NetworkPlan(name=n.name, docker_name=keys.network(run_id, n.name),
+                    bridge=keys.bridge(run_id, index), subnet=str(n.subnet),
                     gateway=spare_address(n, scenario.hosts),
-                    labels={**labels, "socklab.network": n.name},
+                    labels={**labels, keys.NETWORK: n.name},
                     capture=n.capture)
         for index, n in enumerate(scenario.networks))
     docker_net = {n.name: n.docker_name for n in networks}
@@ -160,27 +163,27 @@ def make(scenario, run_id, mode="run", evidence=""):
     for number, host in enumerate(scenario.hosts):
         config = host_config(host, scenario)
         environment = {
-            "SOCKLAB_HOST": json.dumps(config),
+            contract.HOST_CONFIG: json.dumps(config),
             # Links and DNS are all it needs: socklab-init stays a shell.
-            "SOCKLAB_SIMPLE": "" if any(config[key] for key in (
+            contract.SIMPLE: "" if any(config[key] for key in (
                 "routes", "services", "firewall", "impair", "capture"))
             else "1",
-            "SOCKLAB_NAMES": json.dumps(scenario.host_names()),
-            "SOCKLAB_INTERFACES": json.dumps(
+            contract.NAMES: json.dumps(scenario.host_names()),
+            contract.INTERFACES: json.dumps(
                 {n: str(a) for n, a in host.interfaces}),
         }
         hosts.append(HostPlan(
-            name=host.name, container=f"socklab-{run_id}-{host.name}",
+            name=host.name, container=keys.container(run_id, host.name),
             attachments=tuple((docker_net[n], str(a))
                               for n, a in host.interfaces),
             extra_hosts=table, environment=environment,
             forward=host.forward, net_admin=host.net_admin,
-            labels={**labels, "socklab.host": host.name},
+            labels={**labels, keys.HOST: host.name},
             ready_timeout=30 + sum(s.ready.timeout for s in host.services),
             limits=host.limits, node=host.node, node_at=host.node_at,
             links=tuple(
                 Link(docker_net[n], bridge[n], f"eth{k}",
-                     f"v{run_id}{number:03x}{k:02x}",
+                     keys.veth(run_id, number, k),
                      f"{a}/{scenario.network(n).subnet.prefixlen}",
                      "02:42:" + ":".join(f"{b:02x}" for b in a.packed))
                 for k, (n, a) in enumerate(host.interfaces))))

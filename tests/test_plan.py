@@ -2,7 +2,7 @@
 for its init. Pure: no Docker."""
 import json
 
-from lab import plan
+from lab import labels, plan
 from lab.scenario import load_scenario
 
 SCENARIO = """\
@@ -24,8 +24,8 @@ hosts:
 
 def test_names_labels_and_bridges(write):
     p = plan.make(load_scenario(write(SCENARIO)), "abcd1234")
-    assert p.labels[plan.LABEL_RUN] == "abcd1234"
-    assert p.labels[plan.LABEL_SCENARIO] == "p"
+    assert p.labels[labels.RUN] == "abcd1234"
+    assert p.labels[labels.SCENARIO] == "p"
     assert [n.docker_name for n in p.networks] == [
         "socklab-abcd1234-lan_a", "socklab-abcd1234-lan_b"]
     assert all(len(n.bridge) <= 15 for n in p.networks)  # Linux IFNAMSIZ

@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+from . import contract
+
 # errno -> the outcome words of the scenario format.
 OUTCOMES = {
     errno.ECONNREFUSED: "refused",
@@ -51,7 +53,7 @@ def log(event, **fields):
 
 def ready():
     """Tell whoever started us (host init or step runner) that we are bound."""
-    fd = os.environ.pop("SOCKLAB_READY_FD", None)
+    fd = os.environ.pop(contract.READY_FD, None)
     if fd is not None:
         try:
             os.write(int(fd), b"ready\n")
@@ -62,13 +64,13 @@ def ready():
 
 def name_of(address):
     """The scenario's host name for an address, else the address."""
-    names = json.loads(os.environ.get("SOCKLAB_NAMES", "{}"))
+    names = json.loads(os.environ.get(contract.NAMES, "{}"))
     return names.get(address, address)
 
 
 def interfaces():
     """{network: address} of this host, as the scenario declares them."""
-    return json.loads(os.environ.get("SOCKLAB_INTERFACES", "{}"))
+    return json.loads(os.environ.get(contract.INTERFACES, "{}"))
 
 
 def payload(message, size):

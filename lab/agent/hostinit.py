@@ -22,16 +22,16 @@ import sys
 import threading
 import time
 
-from . import netconf
+from . import contract, netconf
 from .launch import kill_group, spawn, status
 
 _out = threading.Lock()
-LOGS = "/var/log/socklab"  # services.log and service-N.log, for service-log
+LOGS = contract.LOGS  # services.log and service-N.log, for service-log
 
 
 def say(line):
     with _out:
-        sys.stdout.buffer.write(f"socklab-init: {line}\n".encode())
+        sys.stdout.buffer.write(f"{contract.INIT}: {line}\n".encode())
         sys.stdout.buffer.flush()
 
 
@@ -121,7 +121,7 @@ def _configure(config):
 
 
 def main(argv):
-    config = json.loads(os.environ.get("SOCKLAB_HOST", "{}"))
+    config = json.loads(os.environ.get(contract.HOST_CONFIG, "{}"))
     children = []
 
     def stop(*_):

@@ -9,7 +9,8 @@ set the scenario's routes, the user's programs do not.
 import os
 import subprocess
 
-WORKDIR = "/lab/scenario"
+from . import contract
+
 DROP_NET_ADMIN = ["setpriv", "--inh-caps=-net_admin",
                   "--bounding-set=-net_admin"]
 
@@ -17,9 +18,9 @@ DROP_NET_ADMIN = ["setpriv", "--inh-caps=-net_admin",
 def spawn(command, net_admin, stdout, stderr):
     """Start `command`; return (process, read end of its ready pipe)."""
     ready_r, ready_w = os.pipe()
-    env = dict(os.environ, SOCKLAB_READY_FD=str(ready_w))
+    env = dict(os.environ, **{contract.READY_FD: str(ready_w)})
     argv = ([] if net_admin else DROP_NET_ADMIN) + ["sh", "-c", command]
-    cwd = WORKDIR if os.path.isdir(WORKDIR) else None
+    cwd = contract.WORKDIR if os.path.isdir(contract.WORKDIR) else None
     try:
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,

@@ -23,8 +23,10 @@ import json
 import os
 import subprocess
 
+from . import contract
+
 CHAIN = "socklab-loss"
-RUNTIME = "/var/log/socklab/impair.json"  # impairments changed by steps
+RUNTIME = f"{contract.LOGS}/impair.json"  # impairments changed by steps
 
 
 def run(*argv):
@@ -126,7 +128,7 @@ def main(argv):
     for option in ("loss", "rate", "delay", "jitter"):
         p.add_argument(f"--{option}")
     args = parser.parse_args(argv)
-    config = json.loads(os.environ.get("SOCKLAB_HOST", "{}"))
+    config = json.loads(os.environ.get(contract.HOST_CONFIG, "{}"))
     if args.what == "impair":
         changed = {}
         if os.path.exists(RUNTIME):

@@ -10,9 +10,9 @@ lines themselves (the first 100).
 import json
 import re
 
+from . import contract
 from .common import emit
 
-LOGS = "/var/log/socklab"
 
 
 def _record(line):
@@ -39,7 +39,7 @@ def _wanted(line, pattern, conditions):
 def service_log(args):
     name = f"service-{args.service}.log" if args.service else "services.log"
     try:
-        with open(f"{LOGS}/{name}", encoding="utf-8",
+        with open(f"{contract.LOGS}/{name}", encoding="utf-8",
                   errors="replace") as log:
             lines = log.read().splitlines()
     except FileNotFoundError:

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from . import contract
 from .launch import kill_group, spawn, status
 
 TAIL = 64 * 1024  # always keep the end: the result line is the last one
@@ -58,7 +59,7 @@ def _drain(stream, capture):
 
 def _relay_ready(fd):
     if os.read(fd, 16):
-        sys.stderr.write("socklab-step: ready\n")
+        sys.stderr.write(contract.STEP_READY + "\n")
         sys.stderr.flush()
 
 

@@ -1,0 +1,53 @@
+"""Label keys and resource names: how socklab finds its own containers,
+networks, bridges and links again (teardown, sweeps, `ls`, tests).
+
+Every container and network socklab makes carries RUN and SCENARIO; the
+rest say what it is. Names are derived from the run's id, so two runs never
+collide and a dead run's leftovers can be found by name as well as label.
+"""
+RUN = "socklab.run"            # the run's id: what teardown and sweeps find
+SCENARIO = "socklab.scenario"
+OWNER = "socklab.owner"        # machine:pid of the run
+MODE = "socklab.mode"          # "run" (ends with its process), "up", "compose"
+HOST = "socklab.host"          # on a lab host: its scenario name
+NETWORK = "socklab.network"    # on a lab network: its scenario name
+HELPER = "socklab.helper"      # on socklab's own containers: which (below)
+CAPTURE = "socklab.capture"    # a swarm capture helper's file name
+NODE = "socklab.node"          # swarm: the node a host was placed on
+IMAGE = "socklab.image"        # on socklab's images
+
+# Helpers, the containers of socklab's own that are not lab hosts.
+WIRE = "wire"          # the run's wiring helper (wiring.py)
+CAPTURE_HELPER = "capture"
+HOSTFW = "hostfw"      # a short-lived one setting host rules
+FLOOD = "flood"        # swarm: broadcast flooding across nodes
+
+RUN_MODE, UP_MODE, COMPOSE_MODE = "run", "up", "compose"
+
+
+def of_run(run_id, **more):
+    """A label filter for the run's resources (and, with more, a subset:
+    of_run(r, helper="wire"))."""
+    keys = {"helper": HELPER}
+    return {"label": [f"{RUN}={run_id}"] +
+            [f"{keys[k]}={v}" for k, v in more.items()]}
+
+
+def container(run_id, host):
+    return f"socklab-{run_id}-{host}"
+
+
+def network(run_id, name):
+    return f"socklab-{run_id}-{name}"
+
+
+def bridge(run_id, index):
+    """The network's Linux bridge, named so host rules can match it (15
+    characters at most: sl + 8 hex + index)."""
+    return f"sl{run_id}{index}"
+
+
+def veth(run_id, host_number, interface):
+    """The machine's end of a host's link: unique while the run lives,
+    15 characters at most."""
+    return f"v{run_id}{host_number:03x}{interface:02x}"
