@@ -76,14 +76,14 @@ class _FlakyEngine:
                  "manager logs: context deadline exceeded"):
         self.failures, self.message, self.calls = failures, message, []
 
-    def _start(self, plan, host):
+    def start_host(self, plan, host):
         self.calls.append(("start", host.name))
         if self.failures:
             self.failures -= 1
             raise docker.errors.APIError(self.message)
 
-    def _remove_container(self, info):
-        self.calls.append(("remove", info["Id"]))
+    def remove_host(self, container):
+        self.calls.append(("remove", container))
 
 
 def _start_on(engine, said):
@@ -305,6 +305,7 @@ def _run(*args, timeout=600):
     return done
 
 
+@pytest.mark.docker
 def test_the_library_passes_unchanged_on_a_single_node_swarm(swarm,
                                                              tmp_path):
     _run(*LIBRARY, "scenarios/partition-and-crash.yaml",
@@ -314,6 +315,7 @@ def test_the_library_passes_unchanged_on_a_single_node_swarm(swarm,
     assert (tmp_path / "handshake-capture/lan.pcap").stat().st_size > 100
 
 
+@pytest.mark.docker
 def test_pytest_runs_scenarios_on_the_swarm_and_the_lab_commands_see_it(
         swarm, tmp_path):
     folder = tmp_path / "scenarios"
@@ -350,6 +352,7 @@ steps:
     assert _engines_leftovers() == []
 
 
+@pytest.mark.docker
 def test_a_killed_swarm_run_is_swept_by_the_next(swarm, write, tmp_path):
     path = write("""
         name: killed-on-swarm
@@ -377,12 +380,14 @@ def test_a_killed_swarm_run_is_swept_by_the_next(swarm, write, tmp_path):
     assert _engines_leftovers() == []
 
 
+@pytest.mark.docker
 def test_hosts_spread_over_two_engines_and_the_library_passes(
         swarm, two_engines, tmp_path):
     _run(*LIBRARY, "--results", tmp_path)
     assert _engines_leftovers(two_engines.api) == []
 
 
+@pytest.mark.docker
 def test_a_signal_mid_run_clears_both_engines(swarm, two_engines, write,
                                               tmp_path):
     path = write("""
@@ -421,6 +426,7 @@ def test_a_signal_mid_run_clears_both_engines(swarm, two_engines, write,
         == 2
 
 
+@pytest.mark.docker
 def test_a_lab_left_up_really_crosses_between_engines(swarm, two_engines,
                                                       write, tmp_path):
     path = write("""
@@ -455,6 +461,7 @@ def test_a_lab_left_up_really_crosses_between_engines(swarm, two_engines,
     assert _engines_leftovers(two_engines.api) == []
 
 
+@pytest.mark.docker
 def test_a_pin_to_an_unknown_node_exits_2_with_nothing_started(
         swarm, write, tmp_path):
     path = write("""

@@ -11,7 +11,12 @@ a short-lived one where the run has none (sweeps, `socklab clean`). They
 carry the comment `socklab:<run id>`, so a later run or `socklab clean` can
 remove what a dead run left.
 """
+import contextlib
 import shlex
+
+from .. import labels as keys, runs
+from ..errors import EnvironmentUnusable, RunFailed
+from .api import remove_container
 
 COMMENT = "socklab:"
 
@@ -40,3 +45,41 @@ def script(keep, add_run=None, bridges=()):
             f"--comment {COMMENT}{add_run} -j ACCEPT")
     lines.append("iptables -S DOCKER-USER | grep -c socklab: || true")
     return "\n".join(lines)
+
+
+def reconcile(api, image, owner, modes, networks=(), drop=None, helper=None):
+    """Remove host rules of runs that are gone (and `drop`'s); add rules
+    for `networks`, tagged with `owner`, the live run doing it; through
+    `helper` (the run's Wiring) if given, else a short-lived container.
+    modes() -> {run id: mode} of the runs on the engine (inventory.py)."""
+    with runs.locked("hostfw.lock"):
+        keep = set(runs.live_runs()) | {
+            run for run, mode in modes().items() if mode != keys.RUN_MODE}
+        keep.discard(drop)
+        text = script(keep, owner, [n.bridge for n in networks])
+        status = None
+        if helper:
+            with contextlib.suppress(RunFailed):  # gone: see below
+                status, log = helper.run(["sh", "-c", text],
+                                         "setting host rules")
+        if status is None:
+            status, log = _in_helper(api, image, ["sh", "-c", text], {
+                keys.RUN: owner, keys.HELPER: keys.HOSTFW})
+        if status:
+            raise EnvironmentUnusable(
+                f"could not set the host's firewall rules: {log}")
+
+
+def _in_helper(api, image, argv, labels):
+    """Run argv in a short-lived container on the machine's network
+    namespace, with NET_ADMIN; return (status, output)."""
+    container = api.create_container(
+        image, command=argv, labels=labels,
+        host_config=api.create_host_config(
+            network_mode="host", cap_add=["NET_ADMIN"]))["Id"]
+    try:
+        api.start(container)
+        status = api.wait(container, timeout=60)["StatusCode"]
+        return status, api.logs(container).decode("utf-8", "replace")
+    finally:
+        remove_container(api, container)

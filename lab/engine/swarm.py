@@ -21,12 +21,13 @@ from pathlib import Path
 
 import docker
 
+from .. import labels as keys
 from ..errors import EnvironmentUnusable, RunFailed, ScenarioInvalid
-from ..plan import LABEL_RUN
-from .docker import DockerEngine, docker_errors, parallel
+from . import captures, inventory
+from .api import docker_errors, parallel, remove_container, together
+from .docker import DockerEngine
 
-ENGINE_LABEL = "socklab.engine"
-NODE_LABEL = "socklab.node"
+ENGINE_LABEL = "socklab.engine"  # on a swarm node: its engine's URL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,23 +94,29 @@ def _address(node):
     return address
 
 
-class SwarmEngine(DockerEngine):
-    """The manager's engine makes networks; each node's engine (a
-    DockerEngine) makes and runs the hosts placed on it."""
+class SwarmEngine:
+    """The manager's engine makes the networks; each node's engine (a
+    DockerEngine on which Docker attaches hosts) makes and runs the hosts
+    placed on it, and everything that acts on one host is forwarded to it.
+    """
 
     def __init__(self, manager, nodes, progress):
-        self.api, self.progress, self.image = manager.api, progress, None
-        self.wires, self.wiring = False, {}
-        self.manager = manager
+        self.manager = manager  # the manager node's DockerEngine
+        self.api = manager.api  # the manager's client: overlays are its
         self.nodes = nodes
-        self.holder = {}   # container name -> the node's DockerEngine
+        self.progress = progress
+        self.holder = {}    # container name -> the node's DockerEngine
         self.evidence = {}  # run id -> results folder, for network captures
         self.placed = {}    # run id -> {host name: Node}
+
+    @property
+    def image(self):
+        return self.manager.image
 
     @classmethod
     def from_env(cls, progress, base_url=None):
         # Overlays span machines: Docker attaches the hosts to them.
-        manager = DockerEngine.from_env(progress, base_url, wires=False)
+        manager = DockerEngine.from_env(progress, base_url, attach=True)
         with docker_errors("reading the swarm"):
             swarm = manager.api.info()["Swarm"]
             if swarm.get("LocalNodeState") != "active" or \
@@ -129,8 +136,7 @@ class SwarmEngine(DockerEngine):
                 if info["ID"] == swarm["NodeID"]:
                     engine, url = manager, ""
                 elif url:
-                    engine = DockerEngine.from_env(progress, url,
-                                                   wires=False)
+                    engine = DockerEngine.from_env(progress, url, attach=True)
                 else:
                     unreachable.append(name)
                     continue
@@ -145,17 +151,10 @@ class SwarmEngine(DockerEngine):
     def prepare(self):
         """The host image on every node: built on the manager's engine,
         copied to each node that lacks it (no registry is needed)."""
-        super().prepare()
+        self.manager.prepare()
         for node in self.nodes:
-            node.engine.image = self.image
-            with docker_errors(f"copying the host image to {node.name}"):
-                try:
-                    node.engine.api.inspect_image(self.image)
-                except docker.errors.ImageNotFound:
-                    with self.progress.phase(f"copying {self.image} to "
-                                             f"node {node.name}"):
-                        node.engine.api.load_image(
-                            self.api.get_image(self.image))
+            if node.engine is not self.manager:
+                node.engine.copy_image(self.manager, node.name)
 
     # ------------------------------------------------------------- bring-up
 
@@ -173,15 +172,14 @@ class SwarmEngine(DockerEngine):
                 node = placed[host.name]
                 self.holder[host.container] = node.engine
                 self._start_on(node, plan, dataclasses.replace(
-                    host, labels={**host.labels, NODE_LABEL: node.name}))
+                    host, labels={**host.labels, keys.NODE: node.name}))
             parallel(start, plan.hosts)
             # A node has a network's namespace once a host there joined it.
-            parallel(lambda job: job(), [
-                *(lambda net=net: self._flood(plan, net)
-                  for net in plan.networks),
-                *(lambda net=net, node=node: self._capture(net, node)
-                  for net in plan.networks if net.capture
-                  for node in self._nodes_on(plan, net))])
+            together(*(lambda net=net: self._flood(plan, net)
+                       for net in plan.networks),
+                     *(lambda net=net, node=node: self._capture(net, node)
+                       for net in plan.networks if net.capture
+                       for node in self._nodes_on(plan, net)))
 
     def _start_on(self, node, plan, host, attempts=3):
         """Start the host on its node. Docker 20.10 now and then gives up
@@ -191,7 +189,7 @@ class SwarmEngine(DockerEngine):
         most, saying so."""
         for attempt in range(1, attempts + 1):
             try:
-                return node.engine._start(plan, host)
+                return node.engine.start_host(plan, host)
             except docker.errors.APIError as exc:
                 if "context deadline exceeded" not in str(exc) or \
                         attempt == attempts:
@@ -199,7 +197,7 @@ class SwarmEngine(DockerEngine):
                 self.progress.say(f"socklab: Docker timed out attaching "
                                   f"{host.name} to its networks on "
                                   f"{node.name}; trying again")
-                node.engine._remove_container({"Id": host.container})
+                node.engine.remove_host(host.container)
 
     def _nodes_on(self, plan, net):
         placed = self.placed.get(plan.run_id, {})
@@ -249,7 +247,7 @@ class SwarmEngine(DockerEngine):
                 for a in others)
             api = node.engine.api
             helper = self._in_overlay(net, node, ["sh", "-ec", script],
-                                      {"socklab.helper": "flood"})
+                                      {keys.HELPER: keys.FLOOD})
             try:
                 if api.wait(helper, timeout=60)["StatusCode"]:
                     raise RunFailed(
@@ -257,7 +255,7 @@ class SwarmEngine(DockerEngine):
                         f"other nodes from {node.name}: "
                         + api.logs(helper).decode("utf-8", "replace"))
             finally:
-                node.engine._remove_container({"Id": helper})
+                remove_container(api, helper)
 
     def _capture(self, net, node):
         """tcpdump on the overlay's bridge (br0) on one node. The file stays
@@ -267,12 +265,11 @@ class SwarmEngine(DockerEngine):
         name = f"{net.name}.{node.name}.pcap" if several else \
             f"{net.name}.pcap"
         container = self._in_overlay(net, node, [
-            "tcpdump", "--immediate-mode", "-U", "-Z", "root", "-i", "br0",
-            "-w", f"/tmp/{name}"], {"socklab.helper": "capture",
-                                    "socklab.capture": name})
-        node.engine.listening(container, net.name)
+            *captures.TCPDUMP, "-i", "br0", "-w", f"/tmp/{name}"],
+            {keys.HELPER: keys.CAPTURE_HELPER, keys.CAPTURE: name})
+        captures.listening(node.engine.api, container, net.name)
 
-    # ---------------------------------------------------------------- hosts
+    # ------------------------------------------------- one host's engine
 
     def _node_of(self, container):
         """The node engine that holds a container (found once, then kept)."""
@@ -286,6 +283,55 @@ class SwarmEngine(DockerEngine):
                 return self.manager  # gone: let the manager's engine say so
         return self.holder[container]
 
+    def _host_engine(self, plan, host):
+        return self._node_of(plan.host(host).container)
+
+    def execute(self, plan, host, command, timeout, on_ready):
+        return self._host_engine(plan, host).execute(plan, host, command,
+                                                     timeout, on_ready)
+
+    def partition(self, plan, host, network):
+        self._host_engine(plan, host).partition(plan, host, network)
+
+    def heal(self, plan, host, network):
+        """Reconnect, then flood again: a node whose last host on the
+        network was cut off made the network's namespace afresh, without
+        the entries."""
+        self._host_engine(plan, host).heal(plan, host, network)
+        with docker_errors(f"reconnecting {host} to {network}"):
+            self._flood(plan, plan.network(network))
+
+    def kill(self, plan, host):
+        self._host_engine(plan, host).kill(plan, host)
+
+    def restart(self, plan, host):
+        self._host_engine(plan, host).restart(plan, host)
+
+    def impair(self, plan, host, network, impairment):
+        self._host_engine(plan, host).impair(plan, host, network, impairment)
+
+    def logs(self, plan, host):
+        return self._host_engine(plan, host).logs(plan, host)
+
+    def host_captures(self, plan, host):
+        return self._host_engine(plan, host).host_captures(plan, host)
+
+    # ------------------------------------------------------ labs by hand
+
+    def labs(self):
+        merged = {}
+        for node in self.nodes:
+            for lab in node.engine.labs():
+                merged.setdefault(lab.run, dataclasses.replace(
+                    lab, hosts={})).hosts.update(lab.hosts)
+        return sorted(merged.values(), key=lambda lab: lab.name)
+
+    def lab(self, name):
+        return inventory.find_lab(self.labs(), name)
+
+    def lab_container(self, name, host):
+        return inventory.host_container(self.lab(name), host)
+
     def attached(self, container, argv, out, err):
         return self._node_of(container).attached(container, argv, out, err)
 
@@ -297,29 +343,25 @@ class SwarmEngine(DockerEngine):
         return next((n.url for n in self.nodes
                      if n.engine is engine and n.url), None)
 
-    def labs(self):
-        merged = {}
-        for node in self.nodes:
-            for lab in node.engine.labs():
-                merged.setdefault(lab["run"], {**lab, "hosts": {}})[
-                    "hosts"].update(lab["hosts"])
-        return sorted(merged.values(), key=lambda lab: lab["name"])
-
     # ------------------------------------------------------------- teardown
 
-    def down(self, run_id, rules=True):
+    def down(self, run_id):
+        """Overlays need no host rules (module docstring): containers on
+        every node, then the networks, waited for until every node has
+        forgotten them."""
         with docker_errors("removing the lab"):
             self._save_captures(run_id)
             names = sum(parallel(
-                lambda node: node.engine.remove_containers(run_id, False),
+                lambda node: node.engine.remove_containers(run_id),
                 self.nodes), [])
-            self.remove_networks(run_id, names)
+            inventory.remove_networks(self.api, run_id, self.progress.say,
+                                      names)
             # A node forgets a removed overlay a moment later: wait, so
             # that the run really is gone when down returns.
-            by_run = {"label": f"{LABEL_RUN}={run_id}"}
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and any(
-                    n.engine.api.networks(filters=by_run) for n in self.nodes):
+                    n.engine.api.networks(filters=keys.of_run(run_id))
+                    for n in self.nodes):
                 time.sleep(0.2)
         for container in [c for c in self.holder if f"-{run_id}-" in c]:
             del self.holder[container]
@@ -329,43 +371,17 @@ class SwarmEngine(DockerEngine):
         folder = self.evidence.pop(run_id, None)
         for node in self.nodes:
             api = node.engine.api
-            for info in api.containers(filters={"label": [
-                    f"{LABEL_RUN}={run_id}", "socklab.helper=capture"]}):
-                node.engine._stop_capture(info)
-                name = info["Labels"]["socklab.capture"]
-                for data in node.engine.files(info["Id"],
-                                              f"/tmp/{name}").values():
+            for info in captures.helpers(api, run_id):
+                captures.stop(api, info)
+                name = info["Labels"][keys.CAPTURE]
+                for data in captures.files(api, info["Id"],
+                                           f"/tmp/{name}").values():
                     if folder:
                         (Path(folder) / name).write_bytes(data)
 
-    def _labelled(self):
-        """{run id: mode} over every node: what the shared sweep reads."""
-        found = {}
-        for node in self.nodes:
-            found.update(node.engine._labelled())
-        return found
-
-    def _reconcile_rules(self, owner, networks=(), drop=None, helper=None):
-        """Nothing to do: overlays need no host rules (module docstring)."""
-
-    def heal(self, plan, host, network):
-        """Reconnect, then flood again: a node whose last host on the
-        network was cut off made the network's namespace afresh, without
-        the entries."""
-        self._node_of(plan.host(host).container).heal(plan, host, network)
-        with docker_errors(f"reconnecting {host} to {network}"):
-            self._flood(plan, plan.network(network))
-
-def _delegated(name):
-    def method(self, plan, host, *args):
-        return getattr(self._node_of(plan.host(host).container), name)(
-            plan, host, *args)
-    method.__name__ = name
-    method.__doc__ = f"{name}, by the engine of the host's node."
-    return method
-
-
-# Whatever acts on one host is done by the engine of the node it is on.
-for _name in ("execute", "partition", "kill", "restart", "impair",
-              "host_captures", "logs"):
-    setattr(SwarmEngine, _name, _delegated(_name))
+    def sweep(self, owner=None):
+        runs = {}
+        with docker_errors("sweeping what interrupted runs left"):
+            for node in self.nodes:
+                runs.update(node.engine.runs())
+            return inventory.sweep(runs, self.down, self.progress.say)

@@ -8,8 +8,12 @@ import json
 import struct
 import threading
 
+import docker
+import requests
+
+from .. import labels as keys
+from ..agent import contract
 from ..errors import RunFailed
-from ..plan import LABEL_RUN
 
 ANSWER_WITHIN = 120  # s; a request takes milliseconds: a helper this slow
 #                      is wedged, and a run must not wait on it for ever
@@ -44,8 +48,8 @@ class Wiring:
         """The helper for a run: in the machine's network namespace and
         process table, with NET_ADMIN only, labelled with the run."""
         container = api.create_container(
-            image, command=["socklab-wire"], stdin_open=True,
-            labels={**labels, "socklab.helper": "wire"},
+            image, command=[contract.WIRE], stdin_open=True,
+            labels={**labels, keys.HELPER: keys.WIRE},
             host_config=api.create_host_config(
                 network_mode="host", pid_mode="host",
                 cap_add=["NET_ADMIN"]))["Id"]
@@ -56,8 +60,7 @@ class Wiring:
     @classmethod
     def find(cls, api, run_id):
         """The helper of a run this process did not start (a lab left up)."""
-        found = api.containers(filters={"label": [
-            f"{LABEL_RUN}={run_id}", "socklab.helper=wire"]})
+        found = api.containers(filters=keys.of_run(run_id, helper=keys.WIRE))
         if not found:
             raise RunFailed(f"run {run_id} has no wiring helper running")
         return cls(api, found[0]["Id"])
@@ -76,10 +79,8 @@ class Wiring:
                     if stream == 1:
                         self.pending += data
             except OSError:  # gone, or silent for ANSWER_WITHIN
-                log = self.api.logs(self.container).decode("utf-8",
-                                                           "replace")
                 raise RunFailed(f"the wiring helper stopped while {doing}: "
-                                f"{log.strip()[-500:]}") from None
+                                f"{self._last_words()}") from None
             line, self.pending = self.pending.split(b"\n", 1)
         answer = json.loads(line)
         return answer["status"], answer["output"]
@@ -99,6 +100,27 @@ class Wiring:
                 raise ConnectionError("the helper's stream ended")
             data += chunk
         return data
+
+    def alive(self):
+        """Is the helper's container still running (not removed under the
+        run)?"""
+        try:
+            return self.api.inspect_container(self.container)["State"][
+                "Running"]
+        except (docker.errors.APIError, requests.RequestException):
+            return False
+
+    def _last_words(self):
+        """The helper's log tail, or what became of it: removed from under
+        the run (`docker rm -f`), its log is gone with it."""
+        try:
+            log = self.api.logs(self.container).decode("utf-8", "replace")
+        except docker.errors.NotFound:
+            return (f"its container {self.container[:12]} was removed (by "
+                    "`docker rm`?)")
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            return f"its log could not be read ({exc})"
+        return log.strip()[-500:] or "it said nothing"
 
     def close(self):
         self.socket.close()

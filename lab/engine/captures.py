@@ -1,0 +1,80 @@
+"""Captures: tcpdump helpers on a network's bridge, and the files a host's
+own capture (capture: true) leaves in it."""
+import contextlib
+import io
+import tarfile
+
+import docker
+import requests
+
+from .. import labels as keys
+from ..agent import contract
+from ..errors import RunFailed
+from .api import parallel
+
+TCPDUMP = ["tcpdump", "--immediate-mode", "-U", "-Z", "root"]
+
+
+def start(api, image, plan, net):
+    """tcpdump on the network's bridge, from the machine's namespace, into
+    the run's results folder, each packet written as it arrives; returns
+    once it listens."""
+    container = api.create_container(
+        image, labels={**net.labels, keys.HELPER: keys.CAPTURE_HELPER},
+        command=[*TCPDUMP, "-i", net.bridge, "-w",
+                 f"/captures/{net.name}.pcap"],
+        host_config=api.create_host_config(
+            network_mode="host", cap_add=["NET_ADMIN", "NET_RAW"],
+            binds={plan.evidence: {"bind": "/captures", "mode": "rw"}}),
+    )["Id"]
+    api.start(container)
+    listening(api, container, net.name)
+
+
+def listening(api, container, network):
+    """Return once the capture helper's tcpdump listens."""
+    stream = api.logs(container, stream=True, follow=True)
+    try:
+        for chunk in stream:
+            if b"listening on" in chunk:
+                return
+    finally:
+        stream.close()
+    raise RunFailed(f"could not capture on {network}: "
+                    + api.logs(container).decode("utf-8", "replace"))
+
+
+def helpers(api, run_id):
+    return api.containers(filters=keys.of_run(
+        run_id, helper=keys.CAPTURE_HELPER))
+
+
+def stop(api, info):
+    """Stop a capture gently (SIGINT): tcpdump then writes a whole pcap."""
+    with contextlib.suppress(docker.errors.APIError):
+        api.kill(info["Id"], signal="SIGINT")
+        api.wait(info["Id"], timeout=10)
+
+
+def stop_all(api, run_id):
+    parallel(lambda info: stop(api, info), helpers(api, run_id))
+
+
+def files(api, container, path):
+    """{file name: bytes} of the files at path (a file or a folder) in the
+    container; {} if it has none (gone, never written)."""
+    try:
+        stream, _ = api.get_archive(container, path)
+        archive = tarfile.open(fileobj=io.BytesIO(b"".join(stream)))
+        return {m.name.rsplit("/", 1)[-1]: archive.extractfile(m).read()
+                for m in archive.getmembers() if m.isfile()}
+    except (docker.errors.APIError, requests.exceptions.RequestException,
+            tarfile.TarError):
+        return {}
+
+
+def of_host(api, container):
+    """A host's own captures: {file name: pcap bytes}, capture.pcap and,
+    after restarts, capture.restart-N.pcap."""
+    return {name: data for name, data in files(
+        api, container, contract.LOGS).items() if name.endswith(".pcap")}

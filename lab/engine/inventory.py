@@ -1,0 +1,137 @@
+"""What of socklab's is on an engine, found by label: the labs left up,
+which runs have resources, and their removal (teardown and sweeps).
+"""
+import contextlib
+import socket
+import time
+
+import docker
+
+from .. import labels as keys, runs
+from ..errors import EnvironmentUnusable, NotFound
+from . import Lab
+from .api import parallel, remove_container, together
+
+
+def modes(api):
+    """{run id: mode} of every run with a container or network here:
+    "run", "up", "compose", or "elsewhere" (another machine's run)."""
+    found = {}
+    stuck = runs.stuck()
+    networks = [n for n in api.networks(filters={"label": keys.RUN})
+                if n["Id"] not in stuck]
+    here = socket.gethostname()
+    for info in api.containers(all=True, filters={"label": keys.RUN}) + \
+            networks:
+        labels = info.get("Labels") or {}
+        mode = labels.get(keys.MODE, keys.RUN_MODE)
+        # Whether a run is alive is known only on the machine that runs
+        # it: another machine's runs (a shared engine) are left.
+        if labels.get(keys.OWNER, here).split(":")[0] != here:
+            mode = "elsewhere"
+        found[labels[keys.RUN]] = mode
+    return found
+
+
+def labs(api):
+    """Labs left running by `socklab up`, by name."""
+    found = {}
+    for info in api.containers(all=True, filters={
+            "label": f"{keys.MODE}={keys.UP_MODE}"}):
+        labels = info["Labels"]
+        if keys.HOST not in labels:
+            continue  # a helper of the lab (wiring, capture)
+        run = labels[keys.RUN]
+        lab = found.setdefault(run, Lab(labels.get(keys.SCENARIO), run, {},
+                                        info["Created"]))
+        lab.hosts[labels[keys.HOST]] = info["State"]
+    return sorted(found.values(), key=lambda lab: lab.name)
+
+
+def find_lab(labs_up, name):
+    for lab in labs_up:
+        if lab.name == name:
+            return lab
+    known = ", ".join(lab.name for lab in labs_up) or "none"
+    raise NotFound(f"no lab named {name!r} is up (labs: {known}); start "
+                   "one with `socklab up FILE`")
+
+
+def host_container(lab, host):
+    if host not in lab.hosts:
+        raise NotFound(f"lab {lab.name} has no host {host!r}; its hosts are "
+                       f"{', '.join(sorted(lab.hosts))}")
+    return keys.container(lab.run, host)
+
+
+def remove_containers(api, run_id, meanwhile=lambda: None):
+    """Remove the run's containers, doing `meanwhile` at the same time;
+    return their names."""
+    # Listed before meanwhile's helper (labelled with this run too)
+    # exists, so removal and the rules' update can overlap.
+    doomed = api.containers(all=True, filters=keys.of_run(run_id))
+    together(lambda: parallel(lambda c: remove_container(api, c["Id"]),
+                              doomed), meanwhile)
+    return [n.lstrip("/") for c in doomed for n in c["Names"]]
+
+
+def remove_networks(api, run_id, say, names=()):
+    stuck = [n for n in parallel(
+        lambda net: _remove_network(api, net, names),
+        api.networks(filters=keys.of_run(run_id))) if n]
+    if stuck:
+        say(f"socklab: Docker would not remove network(s) "
+            f"{', '.join(stuck)}: it still counts an endpoint of a "
+            "removed container (a known daemon bug, moby#33156). "
+            "Restarting the Docker daemon clears it; until then its "
+            "subnet stays taken.")
+
+
+def _remove_network(api, info, names=()):
+    """Remove a network; return its name if Docker refuses for good.
+
+    Docker refuses while the network has endpoints: one of a container
+    removed a moment ago may linger; a container that is not the run's
+    may have been attached by hand (a debugging shell). After a few
+    tries, every endpoint the network lists, and the run's own container
+    names (a stale endpoint lists none, moby#33156), are disconnected."""
+    for attempt in range(12):
+        try:
+            api.remove_network(info["Id"])
+            return None
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            # A swarm's overlay stays "in use by task" (the removed
+            # container's attachment) for a moment too.
+            if "active endpoints" not in str(exc) and \
+                    "in use by task" not in str(exc):
+                raise
+            if attempt == 4:
+                _disconnect_all(api, info["Id"], names)
+            time.sleep(0.25)
+    runs.remember_stuck(info["Id"])  # later sweeps don't retry it
+    return info.get("Name", info["Id"])
+
+
+def _disconnect_all(api, network, names):
+    with contextlib.suppress(docker.errors.NotFound):
+        attached = api.inspect_network(network)["Containers"] or {}
+        for endpoint in [*attached, *names]:
+            with contextlib.suppress(docker.errors.APIError):
+                api.disconnect_container_from_network(endpoint, network,
+                                                      force=True)
+
+
+def sweep(run_modes, down, say):
+    """Take down every run that has resources and whose process is gone
+    (`up` and compose labs stay); return their ids."""
+    dead = [run for run, mode in run_modes.items()
+            if mode == keys.RUN_MODE and not runs.alive(run)]
+    for run in dead:
+        try:
+            down(run)
+        except EnvironmentUnusable as exc:
+            # A dead run's leftovers must not stop a live run.
+            say(f"socklab: could not sweep run {run}: {exc}")
+    return dead

@@ -1,0 +1,136 @@
+"""How a host gets onto its networks, chosen once per engine.
+
+Wired (one engine): Docker does no networking for a host at all; the run's
+wiring helper plugs it into each network's bridge with a veth pair. Each
+container Docker attaches costs the daemon three re-executions of itself
+(resolver, IPv6, key hooks) and as much again to detach, and even
+`network_mode: none` costs two: a third of a host's bring-up (BENCHMARKS.md).
+
+Attached (a swarm's overlays, which span machines): Docker attaches the
+host, created on its first network, the others connected before it starts;
+the host's init removes the default route an internal network hands out.
+
+Both answer the same questions, so the engine never asks which it has.
+"""
+import concurrent.futures
+from dataclasses import dataclass
+
+from ..agent import contract
+from ..plan import hosts_file
+from .wiring import Wiring, cut, wire
+
+# Inside a host socklab wires, IPv6 is off, as Docker has it on networks
+# without IPv6.
+NO_IPV6 = {"net.ipv6.conf.all.disable_ipv6": "1",
+           "net.ipv6.conf.default.disable_ipv6": "1"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """create_container's networking arguments for one host."""
+    mode: str            # network_mode
+    sysctls: dict
+    extra_hosts: object  # dict, or None where the init writes /etc/hosts
+    environment: dict
+    config: object       # networking_config
+    disabled: bool       # network_disabled
+
+
+class Wired:
+    hosts_hold_networks = False  # Docker attached nothing: networks go
+    #                              while the hosts do
+
+    def __init__(self, api):
+        self.api = api
+        self.helpers = {}  # run id -> Future of its Wiring
+
+    def start_helper(self, plan, image):
+        """The run's wiring helper (made while the networks are)."""
+        return Wiring.start(self.api, image, plan.labels)
+
+    def begin(self, run_id, helper):
+        """helper: the Future of start_helper's result."""
+        self.helpers[run_id] = helper
+
+    def helper(self, run_id):
+        """The run's wiring helper, once its networks exist."""
+        if run_id not in self.helpers:  # a lab another process started
+            self.helpers[run_id] = concurrent.futures.Future()
+            self.helpers[run_id].set_result(Wiring.find(self.api, run_id))
+        return self.helpers[run_id].result()
+
+    def finish(self, run_id):
+        """Forget the run's helper; return it if it had a working one."""
+        helper = self.helpers.pop(run_id, None)
+        return helper.result() if helper and not helper.exception() \
+            else None
+
+    def create_options(self, host):
+        """How the host is created (Options)."""
+        # runc gives the host an empty network namespace; its init writes
+        # /etc/hosts (Docker writes none for it).
+        environment = {**host.environment, contract.LINKS: " ".join(
+            f"{link.inside}={link.address}" for link in host.links),
+            contract.ETC_HOSTS: hosts_file(host.extra_hosts)}
+        return Options("none", NO_IPV6, None, environment, None, True)
+
+    def created(self, container, host):
+        """Nothing: the host is plugged in once started."""
+
+    def started(self, plan, host):
+        """Plug the started host (a new network namespace) in."""
+        self._plug(plan, host, host.links)
+
+    def disconnect(self, plan, host, link):
+        self.helper(plan.run_id).call(cut([link]),
+                                      f"{host.name} off {link.network}")
+
+    def reconnect(self, plan, host, link):
+        self._plug(plan, host, [link])
+
+    def _plug(self, plan, host, links):
+        pid = self.api.inspect_container(host.container)["State"]["Pid"]
+        self.helper(plan.run_id).call(wire(pid, links), f"host {host.name}")
+
+
+class Attached:
+    hosts_hold_networks = True
+
+    def __init__(self, api):
+        self.api = api
+
+    def start_helper(self, plan, image):
+        return None
+
+    def begin(self, run_id, helper):
+        helper.result()  # the hosts are created on their networks
+
+    def helper(self, run_id):
+        return None
+
+    def finish(self, run_id):
+        return None
+
+    def create_options(self, host):
+        network, address = host.attachments[0]
+        return Options(network, {}, host.extra_hosts, host.environment,
+                       self.api.create_networking_config({
+                           network: self.api.create_endpoint_config(
+                               ipv4_address=address)}), False)
+
+    def created(self, container, host):
+        for network, address in host.attachments[1:]:
+            self.api.connect_container_to_network(container, network,
+                                                  ipv4_address=address)
+
+    def started(self, plan, host):
+        """Nothing: Docker attached the host as it started."""
+
+    def disconnect(self, plan, host, link):
+        self.api.disconnect_container_from_network(host.container,
+                                                   link.network)
+
+    def reconnect(self, plan, host, link):
+        self.api.connect_container_to_network(
+            host.container, link.network,
+            ipv4_address=link.address.split("/")[0])
