@@ -60,25 +60,16 @@ def _execute(engine, plan, step, host, on_ready=lambda: None):
 
 
 def _act(engine, plan, step):
-    """A fault step: partition, heal, kill, restart, impair or sleep."""
-    target, start = step.target, time.monotonic()
+    """A fault step (scenario/actions.py)."""
+    start = time.monotonic()
     try:
-        if step.action == "sleep":
-            time.sleep(target["seconds"])
-        elif step.action in ("kill", "restart"):
-            getattr(engine, step.action)(plan, target["host"])
-        elif step.action == "impair":
-            engine.impair(plan, target["host"], target["network"],
-                          target["impairment"])
-        else:
-            getattr(engine, step.action)(plan, target["host"],
-                                         target["network"])
+        step.action.apply(engine, plan)
         error = ""
     except RunFailed as exc:
         error = str(exc)
-    fields = {"action": step.action,
+    fields = {"action": step.action.key,
               "elapsed_ms": round((time.monotonic() - start) * 1000, 1)}
-    return HostResult(step, target.get("host", "-"), fields, (), error)
+    return HostResult(step, step.action.host, fields, (), error)
 
 
 class _Steps:
@@ -130,7 +121,7 @@ def _run_steps(engine, plan, scenario, say, keep_going):
     results, not_run = [], []
     try:
         for index, step in enumerate(scenario.steps):
-            if step.action != "run":
+            if step.action is not None:
                 result = _act(engine, plan, step)
                 _show(say, result)
                 results.append(result)

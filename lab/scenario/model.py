@@ -101,28 +101,16 @@ class Step:
     timeout: float = 30
     background: bool = False
     ready: Ready = Ready("started")
-    action: str = "run"  # or partition, heal, kill, restart, impair, sleep
-    target: dict = None  # the action's {host, network, ...} or seconds
+    action: object = None  # a fault step's action (actions.py); None: run
 
     @property
     def label(self):
         if self.name:
             return self.name
-        if self.action == "run":
+        if self.action is None:
             return f"step {self.number}: {self.run}"
-        return f"step {self.number}: {self.action} {self.describe_target()}"
-
-    def describe_target(self):
-        t = self.target
-        if self.action == "sleep":
-            return f"{t['seconds']} s"
-        if self.action in ("kill", "restart"):
-            return t["host"]
-        extra = " ".join(f"{k} {v}" for k, v in
-                         t.get("impairment", Impairment()).spec().items())
-        where = "off" if self.action == "partition" else "on"
-        return f"{t['host']} {where} {t['network']}" + (
-            f" ({extra})" if extra else "")
+        return f"step {self.number}: {self.action.key} " \
+            f"{self.action.describe()}"
 
 
 @dataclass(frozen=True)

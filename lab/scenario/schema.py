@@ -5,184 +5,9 @@ did-you-mean, types, required fields) and prints the JSON Schema that
 editors use (`socklab schema`). Meaning (addresses inside subnets, hosts
 that exist, commands that parse) is checked afterwards, in validate.py.
 """
-import difflib
-import math
-from dataclasses import dataclass, field
-
-
-def _kind(value):
-    return {bool: "true/false", int: "a number", float: "a number",
-            str: "text", list: "a list", dict: "a mapping",
-            type(None): "nothing"}.get(type(value), type(value).__name__)
-
-
-@dataclass(frozen=True)
-class Str:
-    doc: str = ""
-    examples: tuple = ()
-
-    def check(self, value, where, report):
-        if not isinstance(value, str):
-            report(where, f"expected text, got {_kind(value)} {value!r}")
-
-    def schema(self):
-        return {"type": "string", "description": self.doc,
-                **({"examples": list(self.examples)} if self.examples else {})}
-
-
-@dataclass(frozen=True)
-class Num:
-    doc: str = ""
-    minimum: float = 0
-    integer: bool = False
-    maximum: float = 86400
-
-    def check(self, value, where, report):
-        ok = (isinstance(value, int) if self.integer
-              else isinstance(value, (int, float)))
-        if not ok or isinstance(value, bool) or not math.isfinite(value):
-            wanted = "a whole number" if self.integer else "a number"
-            report(where, f"expected {wanted}, got {_kind(value)} {value!r}")
-        elif not self.minimum <= value <= self.maximum:
-            report(where, f"must be from {self.minimum} to {self.maximum}, "
-                   f"got {value}")
-
-    def schema(self):
-        return {"type": "integer" if self.integer else "number",
-                "minimum": self.minimum, "maximum": self.maximum,
-                "description": self.doc}
-
-
-@dataclass(frozen=True)
-class Bool:
-    doc: str = ""
-
-    def check(self, value, where, report):
-        if not isinstance(value, bool):
-            report(where, f"expected true or false, got {value!r}")
-
-    def schema(self):
-        return {"type": "boolean", "description": self.doc}
-
-
-@dataclass(frozen=True)
-class Anything:
-    doc: str = ""
-
-    def check(self, value, where, report):
-        pass
-
-    def schema(self):
-        return {"description": self.doc}
-
-
-def _check_items(value, kind, what, min_items, pairs, where, report):
-    """The part lists and name mappings share: type, size, each item."""
-    if not isinstance(value, kind):
-        report(where, f"expected {what}, got {_kind(value)} {value!r}")
-        return
-    if len(value) < min_items:
-        report(where, f"needs at least {min_items} item(s)")
-    for key, (spec, item) in pairs(value):
-        spec.check(item, where + (key,), report)
-
-
-@dataclass(frozen=True)
-class ListOf:
-    item: object
-    doc: str = ""
-    min_items: int = 0
-
-    def check(self, value, where, report):
-        _check_items(value, list, "a list", self.min_items, lambda v: (
-            (i, (self.item, x)) for i, x in enumerate(v)), where, report)
-
-    def schema(self):
-        return {"type": "array", "items": self.item.schema(),
-                "minItems": self.min_items, "description": self.doc}
-
-
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-
-
-@dataclass(frozen=True)
-class MapOf:
-    """A mapping from user-chosen names (hosts, networks) to values."""
-    value: object
-    doc: str = ""
-    min_items: int = 0
-
-    def check(self, value, where, report):
-        _check_items(value, dict, "a mapping of names", self.min_items,
-                     lambda v: ((k, (self.value, x)) for k, x in v.items()),
-                     where, report)
-
-    def schema(self):
-        return {"type": "object", "minProperties": self.min_items,
-                "propertyNames": {"pattern": NAME},
-                "additionalProperties": self.value.schema(),
-                "description": self.doc}
-
-
-@dataclass(frozen=True)
-class Obj:
-    """A mapping with known keys; `required` lists the mandatory ones."""
-    fields: dict
-    doc: str = ""
-    required: tuple = ()
-
-    def check(self, value, where, report):
-        if not isinstance(value, dict):
-            report(where, f"expected a mapping with keys "
-                          f"{', '.join(self.fields)}; got {_kind(value)}")
-            return
-        for key, item in value.items():
-            if key not in self.fields:
-                report(where + (key,), unknown(key, self.fields))
-            else:
-                self.fields[key].check(item, where + (key,), report)
-        for key in self.required:
-            if key not in value:
-                report(where, f"missing `{key}` ({self.fields[key].doc})")
-
-    def schema(self):
-        return {"type": "object", "additionalProperties": False,
-                "required": list(self.required), "description": self.doc,
-                "properties": {k: v.schema() for k, v in self.fields.items()}}
-
-
-@dataclass(frozen=True)
-class OneOf:
-    """A value that may take one of several shapes (e.g. text or a list)."""
-    choices: tuple
-    doc: str = ""
-    names: tuple = field(default=())
-
-    def check(self, value, where, report):
-        attempts = []
-        for choice in self.choices:
-            found = []
-            choice.check(value, where, lambda w, m: found.append((w, m)))
-            if not found:
-                return
-            attempts.append(found)
-        # Report the attempt that got furthest: the one whose type matched
-        # (its problems are not "expected ..."), then the fewest problems.
-        def distance(found):
-            return (all(m.startswith("expected") for _, m in found),
-                    len(found))
-        for problem in min(attempts, key=distance):
-            report(*problem)
-
-    def schema(self):
-        return {"anyOf": [c.schema() for c in self.choices],
-                "description": self.doc}
-
-
-def unknown(key, known):
-    close = difflib.get_close_matches(str(key), list(known), n=1)
-    hint = f"did you mean `{close[0]}`? " if close else ""
-    return f"unknown field `{key}`; {hint}valid here: {', '.join(known)}"
+from . import actions
+from .actions import IMPAIR_FIELDS
+from .shapes import Anything, Bool, ListOf, MapOf, Num, Obj, OneOf, Str
 
 
 # ---------------------------------------------------------------- the format
@@ -203,14 +28,6 @@ SERVICE = OneOf((
         doc="a command with a readiness check", required=("run",)),
 ), doc="a long-running program started before the first step")
 
-IMPAIR_FIELDS = {
-    "loss": OneOf((Str("a percentage, e.g. 20%"),
-                   Num("percent lost, 0 to 100", 0, False, 100)),
-                  doc="each packet is lost with this probability"),
-    "rate": Str("most bits per second each interface sends, e.g. 1mbit"),
-    "delay": Str("added delay, e.g. 50ms (needs netem in the kernel)"),
-    "jitter": Str("delay variation, e.g. 10ms (with delay; needs netem)"),
-}
 IMPAIR = Obj(IMPAIR_FIELDS, doc="impairments of one interface")
 
 ROUTE = Obj({
@@ -251,12 +68,6 @@ NETWORK = Obj({
     "capture": Bool("a pcap of everything on the network, <network>.pcap"),
 }, doc="an isolated L2 segment", required=("subnet",))
 
-ATTACHMENT = Obj({"host": Str("a host"), "network": Str("one of its "
-                                                        "networks")},
-                 doc="a host's interface on a network",
-                 required=("host", "network"))
-ACTIONS = ("partition", "heal", "kill", "restart", "impair", "sleep")
-
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "matches",
        "between")
 EXPECT_VALUE = OneOf((
@@ -276,19 +87,9 @@ STEP = Obj({
                    "(default 30)", 0.1),
     "background": Bool("start it, go on once it is ready, check it at the "
                        "end"),
-    "partition": Obj(ATTACHMENT.fields, doc="cut the host off the network "
-                     "(its programs keep running)", required=("host",
-                                                               "network")),
-    "heal": Obj(ATTACHMENT.fields, doc="reconnect it, same address, routes "
-                "restored", required=("host", "network")),
-    "kill": Str("stop the host; its services die"),
-    "restart": Str("start a killed host again: addresses, routes, services"),
-    "impair": Obj({**ATTACHMENT.fields, **IMPAIR_FIELDS},
-                  doc="change an interface's impairments while running",
-                  required=("host", "network")),
-    "sleep": Num("wait this many seconds", 0, False, 3600),
+    **{action.key: action.shape for action in actions.ACTIONS},
 }, doc="a step: `run` a command `on` hosts and check its result, or one "
-    "fault action (partition, heal, kill, restart, impair, sleep)")
+    f"fault action ({', '.join(a.key for a in actions.ACTIONS)})")
 
 SCENARIO = Obj({
     "name": Str("the scenario's name (default: the file's stem)"),

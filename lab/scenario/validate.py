@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import model, schema
+from . import actions, model, schema, shapes
 from .load import load
 
 PRIVATE = tuple(ip_network(n) for n in
@@ -56,7 +56,7 @@ class _Builder:
     def build(self):
         data = self.doc.data
         name = data.get("name", self.doc.path.stem)
-        if not re.match(schema.NAME, name):
+        if not re.match(shapes.NAME, name):
             self.report(("name",), f"{name!r}: use letters, digits, - and _ "
                         "(it names containers and result folders)")
         for net_name, spec in data["networks"].items():
@@ -77,7 +77,7 @@ class _Builder:
     # ------------------------------------------------------------ networks
 
     def _name(self, where, name, kind):
-        if not re.match(schema.NAME, name):
+        if not re.match(shapes.NAME, name):
             self.report(where, f"{kind} name {name!r}: use letters, digits, "
                         "- and _, starting with a letter or digit")
 
@@ -341,13 +341,13 @@ class _Builder:
 
     def _step(self, number, spec):
         where = ("steps", number - 1)
-        actions = [a for a in schema.ACTIONS if a in spec]
-        if len(actions) + ("run" in spec) != 1:
+        found = [a for key, a in actions.BY_KEY.items() if key in spec]
+        if len(found) + ("run" in spec) != 1:
             self.report(where, "give either `run` (with `on`) or exactly one "
-                        f"of {', '.join(schema.ACTIONS)}")
+                        f"of {', '.join(actions.BY_KEY)}")
             return None
-        if actions:
-            return self._action(where, number, spec, actions[0])
+        if found:
+            return self._action(where, number, spec, found[0])
         if "on" not in spec:
             self.report(where, "missing `on` (the host, or hosts, the step "
                         "runs on)")
@@ -371,37 +371,30 @@ class _Builder:
             background=spec.get("background", False), ready=ready)
 
     def _action(self, where, number, spec, action):
+        """A fault step: its type builds it (actions.py)."""
         extra = [k for k in ("on", "expect", "background", "timeout")
                  if k in spec]
         if extra:
             self.report(where + (extra[0],), f"`{extra[0]}` goes with `run`,"
-                        f" not with `{action}`")
-        value = spec[action]
-        spot = where + (action,)
-        if action == "sleep":
-            target = {"seconds": value}
-        elif action in ("kill", "restart"):
-            target = {"host": value}
-            self._known_host(spot, value)
-        else:
-            target = {"host": value["host"], "network": value["network"]}
-            host = self._known_host(spot + ("host",), value["host"])
-            if host and not host.address_on(value["network"]):
-                self.report(spot + ("network",), f"{value['host']} has no "
-                            f"interface on {value['network']!r}; its networks "
-                            f"are {', '.join(n for n, _ in host.interfaces)}")
-            if action == "impair":
-                fields = {k: v for k, v in value.items()
-                          if k in schema.IMPAIR_FIELDS}
-                if not fields:
-                    self.report(spot, "say what to change: loss, rate, "
-                                "delay or jitter")
-                target["impairment"] = self._impairment(spot, fields)
+                        f" not with `{action.key}`")
+        built = action.build(spec[action.key], where + (action.key,), self)
         return model.Step(number=number, line=self.doc.line(where),
                           name=spec.get("name", ""), on=(), run="",
-                          program=None, action=action, target=target)
+                          program=None, action=built)
 
-    def _known_host(self, where, name):
+    # What fault steps ask of the validator (actions.py).
+    def interface(self, where, host_name, network):
+        """Check that the host exists and has an interface on network."""
+        host = self.known_host(where + ("host",), host_name)
+        if host and not host.address_on(network):
+            self.report(where + ("network",), f"{host_name} has no "
+                        f"interface on {network!r}; its networks are "
+                        f"{', '.join(n for n, _ in host.interfaces)}")
+
+    def impairment(self, where, spec):
+        return self._impairment(where, spec)
+
+    def known_host(self, where, name):
         if name not in self.hosts:
             self.report(where, f"no host named {name!r}"
                         f"{_hint(name, self.hosts)}; hosts are "
