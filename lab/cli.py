@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
 from . import runs
+from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
 from .report import evidence, topology
@@ -198,7 +199,7 @@ def cmd_shell(args):
     # An interactive terminal is the docker CLI's job; hand over to it,
     # pointed at the engine that holds the host (a swarm node's, maybe).
     url = engine.engine_url(container)
-    os.execve(docker_cli, ["docker", "exec", "-it", "-w", plans.WORKDIR,
+    os.execve(docker_cli, ["docker", "exec", "-it", "-w", contract.WORKDIR,
                            container, "bash"],
               {**os.environ, **({"DOCKER_HOST": url} if url else {})})
 

@@ -31,8 +31,3 @@ class RunFailed(SocklabError):
 class EnvironmentUnusable(SocklabError):
     """Docker cannot be used (no daemon, image can't be built, API error)."""
     exit_status = 3
-
-
-class Interrupted(SocklabError):
-    """The run was stopped by a signal (Ctrl-C, SIGTERM); it cleaned up."""
-    exit_status = 130

@@ -29,6 +29,13 @@ def pytest_addoption(parser):
                     "of the swarm DOCKER_HOST manages)")
 
 
+def pytest_configure(config):
+    # Also where socklab is a plugin of another project: `-m "not docker"`
+    # leaves out every scenario, as it does socklab's own tests on Docker.
+    config.addinivalue_line(
+        "markers", "docker: runs real containers on a Docker daemon")
+
+
 def pytest_collect_file(file_path, parent):
     if file_path.suffix in (".yaml", ".yml") and \
             "scenarios" in file_path.parent.parts:
@@ -68,6 +75,7 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario, **kwargs):
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.add_marker("docker")
 
     def runtest(self):
         report = runner.run(

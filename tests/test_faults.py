@@ -33,6 +33,7 @@ def test_delay_needs_netem_and_is_never_faked(write):
         assert "nothing was started" in done.stderr
 
 
+@pytest.mark.docker
 def test_delay_slows_the_handshake(write, tmp_path, nothing_left):
     if not kernel.has_netem():
         pytest.skip("this kernel has no netem (sch_netem): delay can't be "
@@ -41,6 +42,7 @@ def test_delay_slows_the_handshake(write, tmp_path, nothing_left):
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.docker
 def test_rate_limits_what_each_interface_sends(write, tmp_path, nothing_left):
     path = write("""\
         name: rated
@@ -66,6 +68,7 @@ def test_rate_limits_what_each_interface_sends(write, tmp_path, nothing_left):
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.docker
 def test_a_hosts_impairment_overrides_its_networks(write, tmp_path,
                                                    nothing_left):
     path = write("""\
@@ -95,6 +98,7 @@ def test_a_hosts_impairment_overrides_its_networks(write, tmp_path,
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.docker
 def test_heal_restores_the_routes_of_the_interface(write, tmp_path,
                                                     nothing_left):
     text = (ROOT / "scenarios/cross-host.yaml").read_text().split(
@@ -146,6 +150,7 @@ def lossy_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.docker
 def test_the_lossy_networks_pcap_shows_the_handshake(lossy_run):
     data = (lossy_run / "tcp-vs-udp-loss/lossy.pcap").read_bytes()
     talks = pcap.conversations(pcap.packets(data))
@@ -159,6 +164,7 @@ def test_the_lossy_networks_pcap_shows_the_handshake(lossy_run):
         assert wanted in labels, f"no {wanted[0]} in order"
 
 
+@pytest.mark.docker
 def test_captures_are_readable_by_tcpdump(lossy_run):
     image = docker.from_env().images.get("socklab-host:latest").id
     for name in ("tcp-vs-udp-loss/lossy.pcap",
@@ -173,6 +179,7 @@ def test_captures_are_readable_by_tcpdump(lossy_run):
         assert "Flags [S]" in done.stdout
 
 
+@pytest.mark.docker
 def test_the_report_draws_each_conversation(lossy_run):
     page = (lossy_run / "handshake-capture/report.html").read_text()
     assert "TCP conversations (from the captures)" in page

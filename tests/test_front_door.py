@@ -137,6 +137,7 @@ def test_docker_compose_accepts_every_export(path, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.docker
 def test_compose_lab_routes_across_the_router_and_leaves_nothing():
     socklab("build")  # socklab-host:latest is the current image
     compose = ["docker-compose", "-p", "socklabtest", "-f", "compose.yaml"]
@@ -171,6 +172,7 @@ def test_compose_lab_routes_across_the_router_and_leaves_nothing():
     assert left.strip() == ""
 
 
+@pytest.mark.docker
 def test_a_lab_by_hand(nothing_left):
     path = "scenarios/router-chain.yaml"
     try:
@@ -213,12 +215,14 @@ def _chromium(*args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.docker
 def test_the_report_is_self_contained(report_dir):
     page = (report_dir / "report.html").read_text()
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "<script" not in page
 
 
+@pytest.mark.docker
 def test_the_report_renders_the_picture_and_verdicts_in_chromium(report_dir):
     dom = _chromium("--dump-dom", f"file://{report_dir}/report.html").stdout
     assert "<svg" in dom and 'class="host router"' in dom
@@ -231,6 +235,7 @@ def test_the_report_renders_the_picture_and_verdicts_in_chromium(report_dir):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
+@pytest.mark.docker
 def test_progress_is_plain_lines_without_a_terminal(report_dir):
     done = socklab("run", "scenarios/tcp-echo.yaml", "--results",
                    report_dir.parent)
@@ -239,6 +244,7 @@ def test_progress_is_plain_lines_without_a_terminal(report_dir):
     assert "\r" not in done.stdout
 
 
+@pytest.mark.docker
 def test_progress_is_live_on_a_terminal(report_dir):
     pid, fd = pty.fork()
     if pid == 0:

@@ -15,6 +15,9 @@ import pytest
 
 from tests.conftest import ROOT, leftovers, socklab
 
+pytestmark = pytest.mark.docker  # every test here runs real labs
+
+
 class _Slow:
     """Six hosts with a server each, then a long step."""
 

@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import docker
+import pytest
 
 from lab import runs
 from tests.conftest import ROOT, leftovers, socklab
@@ -55,6 +56,7 @@ def test_no_daemon_exits_3_with_a_fix_and_no_traceback(write):
     assert "dockerd" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.docker
 def test_a_wrong_expectation_exits_1_and_says_what_happened(
         write, tmp_path, nothing_left):
     path = write(echo(
@@ -78,6 +80,7 @@ def test_a_wrong_expectation_exits_1_and_says_what_happened(
     assert '"event": "listening"' in log
 
 
+@pytest.mark.docker
 def test_a_service_that_dies_fails_fast_with_its_log(
         write, tmp_path, nothing_left):
     path = write("""\
@@ -100,6 +103,7 @@ def test_a_service_that_dies_fails_fast_with_its_log(
     assert "cannot open config.ini" in done.stdout
 
 
+@pytest.mark.docker
 def test_a_hanging_step_fails_at_its_timeout(write, tmp_path, nothing_left):
     path = write(echo("  - on: client\n    run: sleep 600\n    timeout: 2\n"))
     start = time.monotonic()
@@ -109,6 +113,7 @@ def test_a_hanging_step_fails_at_its_timeout(write, tmp_path, nothing_left):
     assert time.monotonic() - start < 20
 
 
+@pytest.mark.docker
 def test_host_rules_live_exactly_as_long_as_the_run(write, tmp_path):
     # A background step keeps the lab up while we look at the host.
     path = write(echo("  - on: client\n    run: sleep 8\n", net="10.77.2"))
@@ -131,6 +136,7 @@ def test_host_rules_live_exactly_as_long_as_the_run(write, tmp_path):
     assert leftovers() == []
 
 
+@pytest.mark.docker
 def test_clean_sweeps_dead_runs_but_never_a_live_one(tmp_path):
     api = docker.from_env().api
     dead, live = "dead0001", "cafe0001"
@@ -158,6 +164,7 @@ def test_clean_sweeps_dead_runs_but_never_a_live_one(tmp_path):
     assert leftovers() == []
 
 
+@pytest.mark.docker
 def test_pytest_shows_step_expectation_result_and_logs(pytester,
                                                        nothing_left):
     (pytester.path / "scenarios").mkdir()

@@ -173,11 +173,3 @@ def build() -> dict:
                    metavar="KEY=VALUE", help="only JSON log lines whose KEY "
                    "is VALUE (repeatable), e.g. --where peer=client")
     return parsers
-
-
-def parse(argv):
-    """Parse a built-in command line; None when argv[0] is not built in."""
-    parsers = build()
-    if not argv or argv[0] not in parsers:
-        return None
-    return parsers[argv[0]].parse_args(argv[1:])
