@@ -156,7 +156,7 @@ def cmd_validate(args):
 def cmd_up(args):
     scenario = load_scenario(args.file)
     engine = ready_engine(args)
-    if any(lab["name"] == scenario.name for lab in engine.labs()):
+    if any(lab.name == scenario.name for lab in engine.labs()):
         raise RunFailed(f"lab {scenario.name} is already up; `socklab down "
                         f"{scenario.name}` first")
     run_id = plans.new_run_id()
@@ -207,7 +207,7 @@ def cmd_shell(args):
 def cmd_logs(args):
     engine = engines.connect(progress, args.engine)
     lab = engine.lab(args.name)
-    hosts = [args.host] if args.host else sorted(lab["hosts"])
+    hosts = [args.host] if args.host else sorted(lab.hosts)
     for host in hosts:
         log = engine.container_log(engine.lab_container(args.name, host))
         print(f"==> {host} <==\n{log}" if len(hosts) > 1 else log, end="")
@@ -220,11 +220,11 @@ def cmd_ls(args):
     if not labs:
         say("no labs are up (start one with `socklab up FILE`)")
     for lab in labs:
-        age = int(time.time() - lab["created"])
-        states = sorted(set(lab["hosts"].values()))
-        say(f"{lab['name']:24} run {lab['run']}  {len(lab['hosts'])} hosts "
+        age = int(time.time() - lab.created)
+        states = sorted(set(lab.hosts.values()))
+        say(f"{lab.name:24} run {lab.run}  {len(lab.hosts)} hosts "
             f"({', '.join(states)})  up {age // 60} min  hosts: "
-            f"{', '.join(sorted(lab['hosts']))}")
+            f"{', '.join(sorted(lab.hosts))}")
     return 0
 
 
@@ -233,7 +233,7 @@ def cmd_down(args):
     lab = engine.lab(args.name)
     engine.prepare()  # the host-rule helper runs from the host image
     with interrupts.deferred():
-        engine.down(lab["run"])
+        engine.down(lab.run)
     say(f"lab {args.name} is down")
     return 0
 

@@ -7,7 +7,7 @@ collide and a dead run's leftovers can be found by name as well as label.
 """
 RUN = "socklab.run"            # the run's id: what teardown and sweeps find
 SCENARIO = "socklab.scenario"
-OWNER = "socklab.owner"        # machine:pid of the run
+OWNER = "socklab.owner"        # machine:pid:start of the run's process
 MODE = "socklab.mode"          # "run" (ends with its process), "up", "compose"
 HOST = "socklab.host"          # on a lab host: its scenario name
 NETWORK = "socklab.network"    # on a lab network: its scenario name
@@ -31,6 +31,13 @@ def of_run(run_id, **more):
     keys = {"helper": HELPER}
     return {"label": [f"{RUN}={run_id}"] +
             [f"{keys[k]}={v}" for k, v in more.items()]}
+
+
+def whole(run_id):
+    """The volume that marks a lab of `socklab up` as whole: made once it
+    is up, removed first by `down`. A lab without it was left half made
+    or half removed by a killed `up` or `down`, and is swept."""
+    return f"socklab-{run_id}-whole"
 
 
 def container(run_id, host):

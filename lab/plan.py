@@ -2,12 +2,10 @@
 addresses, each host's configuration. Pure data, unit-tested without Docker.
 """
 import json
-import os
 import secrets
-import socket
 from dataclasses import dataclass
 
-from . import labels as keys
+from . import labels as keys, runs
 from .agent import contract
 
 
@@ -147,7 +145,7 @@ def host_config(host, scenario):
 
 def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
     labels = {keys.RUN: run_id, keys.SCENARIO: scenario.name,
-              keys.OWNER: f"{socket.gethostname()}:{os.getpid()}",
+              keys.OWNER: runs.owner(),
               keys.MODE: mode}
     networks = tuple(
         NetworkPlan(name=n.name, docker_name=keys.network(run_id, n.name),

@@ -25,10 +25,16 @@ class Progress:
             return
         with self.lock:
             clear = "\r\033[K" if self.tty and self.status else ""
-            self.stream.write(f"{clear}{line}\n")
-            if self.tty and self.status:
-                self.stream.write(self.status)
-            self.stream.flush()
+            try:
+                self.stream.write(f"{clear}{line}\n")
+                if self.tty and self.status:
+                    self.stream.write(self.status)
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                # Nobody reads any more (the `run --jobs` parent was
+                # killed): the run goes on, silently, and ends as it
+                # would, its evidence saying how.
+                self.stream = None
 
     @contextlib.contextmanager
     def phase(self, text):

@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -111,3 +112,41 @@ def remember_stuck(network_id):
     with locked("stuck.lock"):
         ids = stuck() | {network_id}
         (state_dir() / "stuck.json").write_text(json.dumps(sorted(ids)))
+
+
+# A run's labels name its process (labels.OWNER): whether it is alive is
+# then known from the machine itself, whichever state folder a `clean`
+# reads. The process's start time guards against a reused pid.
+
+def _started(pid):
+    """The process's start time (clock ticks since boot), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner():
+    """This process, as a run's labels name it: machine:pid:start."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_started(pid)}"
+
+
+def owner_alive(owner_label):
+    """Is the process the label names alive on this machine?"""
+    machine, pid, start = (owner_label.split(":") + ["", ""])[:3]
+    if machine != socket.gethostname() or not pid.isdigit():
+        return False
+    now = _started(int(pid))
+    return now is not None and start in ("", now)
+
+
+def prune(older_than=60):
+    """Remove the lock files of runs that are gone (a killed run leaves
+    its own). Only old ones: a run creates its file, then locks it."""
+    for path in (state_dir() / "runs").glob("*.lock"):
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > older_than and \
+                    not alive(path.stem):
+                path.unlink()

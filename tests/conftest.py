@@ -37,6 +37,8 @@ def leftovers():
         all=True, filters={"label": "socklab.run"})]
     found += [n["Name"] for n in api.networks(
         filters={"label": "socklab.run"})]
+    found += [v["Name"] for v in api.volumes(
+        filters={"label": "socklab.run"}).get("Volumes") or ()]
     rules = subprocess.run(["iptables", "-S", "DOCKER-USER"],
                            capture_output=True, text=True).stdout
     found += [r for r in rules.splitlines() if "socklab:" in r]

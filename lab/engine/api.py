@@ -83,7 +83,21 @@ def together(*jobs):
     return parallel(lambda job: job(), jobs)
 
 
+def log_of(api, container):
+    """A container's whole log; "" if it is gone (or going)."""
+    try:
+        return api.logs(container).decode("utf-8", "replace")
+    except (docker.errors.APIError, requests.exceptions.RequestException):
+        return ""
+
+
 def remove_container(api, container):
-    """Remove a container (an id or name) and its volumes; gone is fine."""
-    with contextlib.suppress(docker.errors.NotFound):
+    """Remove a container (an id or name) and its volumes; gone, or going
+    (another teardown or sweep got there first), is fine."""
+    try:
         api.remove_container(container, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc):
+            raise

@@ -11,10 +11,12 @@ import concurrent.futures
 
 import docker
 
+from .. import labels as keys
 from ..agent import contract
 from ..errors import EnvironmentUnusable
 from . import captures, hostfw, hosts, image, inventory, steps
-from .api import client, docker_errors, parallel, remove_container, together
+from .api import (client, docker_errors, log_of, parallel, remove_container,
+                  together)
 from .networking import Attached, Wired
 
 
@@ -66,6 +68,8 @@ class DockerEngine:
                                         helper=made.result()),
                 lambda: self._hosts(plan),
                 lambda: self._captures(plan, made))
+            if plan.mode == keys.UP_MODE:
+                inventory.mark_whole(self.api, plan.labels)
 
     def _networks(self, plan):
         """Make the networks and the run's wiring helper, if it has one;
@@ -160,7 +164,7 @@ class DockerEngine:
             steps.tool(self.api, plan.host(host), argv)
 
     def logs(self, plan, host):
-        return hosts.log(self.api, plan.host(host).container)
+        return log_of(self.api, plan.host(host).container)
 
     def host_captures(self, plan, host):
         return captures.of_host(self.api, plan.host(host).container)
@@ -195,10 +199,11 @@ class DockerEngine:
 
     def _down(self, run_id, rules):
         with docker_errors("removing the lab"):
+            inventory.unmark(self.api, run_id)
             captures.stop_all(self.api, run_id)  # first, gently: whole pcaps
             helper = self.networking.finish(run_id)
             if helper:
-                if not helper.alive():
+                if helper.removed():
                     self.progress.say(
                         f"socklab: the wiring helper of run {run_id} was "
                         "removed while the run went on; removing the lab "

@@ -16,7 +16,7 @@ import shlex
 
 from .. import labels as keys, runs
 from ..errors import EnvironmentUnusable, RunFailed
-from .api import remove_container
+from .api import log_of, remove_container
 
 COMMENT = "socklab:"
 
@@ -63,8 +63,11 @@ def reconcile(api, image, owner, modes, networks=(), drop=None, helper=None):
                 status, log = helper.run(["sh", "-c", text],
                                          "setting host rules")
         if status is None:
+            # Labelled with this process: no other sweep takes it for a
+            # dead run's while it works.
             status, log = _in_helper(api, image, ["sh", "-c", text], {
-                keys.RUN: owner, keys.HELPER: keys.HOSTFW})
+                keys.RUN: owner, keys.OWNER: runs.owner(),
+                keys.HELPER: keys.HOSTFW})
         if status:
             raise EnvironmentUnusable(
                 f"could not set the host's firewall rules: {log}")
@@ -80,6 +83,6 @@ def _in_helper(api, image, argv, labels):
     try:
         api.start(container)
         status = api.wait(container, timeout=60)["StatusCode"]
-        return status, api.logs(container).decode("utf-8", "replace")
+        return status, log_of(api, container)
     finally:
         remove_container(api, container)

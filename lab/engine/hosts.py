@@ -1,11 +1,9 @@
 """A lab host's container: made, started, plugged in, awaited until its
 init says ready, and its log."""
-import docker
-import requests
-
 from ..agent import contract
 from ..errors import RunFailed
 from ..progress import tail
+from .api import log_of
 
 LOG_TAIL = 30     # lines of a host's log shown when it fails
 
@@ -69,12 +67,4 @@ def await_ready(api, host, seen=0):
 def _failed(api, host, why):
     raise RunFailed(f"host {host.name} could not start: {why}\n"
                     f"--- last lines of {host.name}'s log ---\n"
-                    f"{tail(log(api, host.container), LOG_TAIL)}")
-
-
-def log(api, container):
-    """The host's log (its init's and services' output); "" if gone."""
-    try:
-        return api.logs(container).decode("utf-8", "replace")
-    except (docker.errors.APIError, requests.exceptions.RequestException):
-        return ""
+                    f"{tail(log_of(api, host.container), LOG_TAIL)}")

@@ -13,24 +13,59 @@ from . import Lab
 from .api import parallel, remove_container, together
 
 
-def modes(api):
-    """{run id: mode} of every run with a container or network here:
-    "run", "up", "compose", or "elsewhere" (another machine's run)."""
-    found = {}
-    stuck = runs.stuck()
-    networks = [n for n in api.networks(filters={"label": keys.RUN})
-                if n["Id"] not in stuck]
-    here = socket.gethostname()
-    for info in api.containers(all=True, filters={"label": keys.RUN}) + \
-            networks:
+def modes(*apis):
+    """{run id: mode} of every run with a container or network on these
+    engines (a swarm's: a lab spans its nodes):
+    "alive" (its process is), "run" (its process is gone: to be swept),
+    "up" (a whole lab left up on purpose), "compose", or "elsewhere"
+    (another machine's run). A lab of `up` without its whole-mark
+    (labels.whole) was left half made or half removed by a killed `up` or
+    `down`, and one without hosts has nothing to keep: "run"."""
+    stuck, by_run = runs.stuck(), {"label": keys.RUN}
+    found, whole = [], set()
+    for api in apis:
+        found += api.containers(all=True, filters=by_run) + [
+            n for n in api.networks(filters=by_run) if n["Id"] not in stuck]
+        marks = api.volumes(filters=by_run).get("Volumes") or []
+        found += marks
+        whole |= {v["Labels"][keys.RUN] for v in marks}
+    mode, owners, hosts = {}, {}, set()
+    for info in found:
         labels = info.get("Labels") or {}
-        mode = labels.get(keys.MODE, keys.RUN_MODE)
-        # Whether a run is alive is known only on the machine that runs
-        # it: another machine's runs (a shared engine) are left.
-        if labels.get(keys.OWNER, here).split(":")[0] != here:
-            mode = "elsewhere"
-        found[labels[keys.RUN]] = mode
-    return found
+        run = labels[keys.RUN]
+        owners.setdefault(run, set()).add(labels.get(keys.OWNER, ""))
+        if labels.get(keys.HELPER) != keys.HOSTFW:  # a `down`'s, a sweep's
+            mode.setdefault(run, labels.get(keys.MODE, keys.RUN_MODE))
+        if keys.HOST in labels and "Names" in info:
+            hosts.add(run)
+    return {run: _mode(mode.get(run, keys.RUN_MODE), owners[run],
+                       run in whole and run in hosts) for run in owners}
+
+
+def _mode(mode, owners, whole):
+    # Whether a run is alive is known only on the machine that runs it:
+    # another machine's runs (a shared engine) are left.
+    here = socket.gethostname()
+    if any(o and o.split(":")[0] != here for o in owners):
+        return "elsewhere"
+    if any(o and runs.owner_alive(o) for o in owners):
+        return "alive"
+    if mode == keys.UP_MODE and not whole:
+        return keys.RUN_MODE
+    return mode
+
+
+def mark_whole(api, labels):
+    """Mark a lab of `up` as whole (it is up, on purpose)."""
+    api.create_volume(keys.whole(labels[keys.RUN]), labels=labels)
+
+
+def unmark(api, run_id):
+    """The first thing `down` does: from here the lab is half removed."""
+    for volume in api.volumes(filters=keys.of_run(run_id)).get(
+            "Volumes") or ():
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_volume(volume["Name"], force=True)
 
 
 def labs(api):
@@ -134,4 +169,5 @@ def sweep(run_modes, down, say):
         except EnvironmentUnusable as exc:
             # A dead run's leftovers must not stop a live run.
             say(f"socklab: could not sweep run {run}: {exc}")
+    runs.prune()
     return dead

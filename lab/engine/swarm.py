@@ -180,6 +180,8 @@ class SwarmEngine:
                      *(lambda net=net, node=node: self._capture(net, node)
                        for net in plan.networks if net.capture
                        for node in self._nodes_on(plan, net)))
+            if plan.mode == keys.UP_MODE:
+                inventory.mark_whole(self.api, plan.labels)
 
     def _start_on(self, node, plan, host, attempts=3):
         """Start the host on its node. Docker 20.10 now and then gives up
@@ -350,6 +352,7 @@ class SwarmEngine:
         every node, then the networks, waited for until every node has
         forgotten them."""
         with docker_errors("removing the lab"):
+            inventory.unmark(self.api, run_id)
             self._save_captures(run_id)
             names = sum(parallel(
                 lambda node: node.engine.remove_containers(run_id),
@@ -380,8 +383,6 @@ class SwarmEngine:
                         (Path(folder) / name).write_bytes(data)
 
     def sweep(self, owner=None):
-        runs = {}
         with docker_errors("sweeping what interrupted runs left"):
-            for node in self.nodes:
-                runs.update(node.engine.runs())
-            return inventory.sweep(runs, self.down, self.progress.say)
+            found = inventory.modes(*(n.engine.api for n in self.nodes))
+            return inventory.sweep(found, self.down, self.progress.say)

@@ -13,7 +13,7 @@ import requests
 
 from .. import labels as keys
 from ..agent import contract
-from ..errors import RunFailed
+from ..errors import EnvironmentUnusable, RunFailed
 
 ANSWER_WITHIN = 120  # s; a request takes milliseconds: a helper this slow
 #                      is wedged, and a run must not wait on it for ever
@@ -79,8 +79,14 @@ class Wiring:
                     if stream == 1:
                         self.pending += data
             except OSError:  # gone, or silent for ANSWER_WITHIN
+                said = self._last_words()
+                if said is None:  # something outside socklab removed it
+                    raise EnvironmentUnusable(
+                        f"the run's wiring helper ({self.container[:12]}) "
+                        f"was removed (by `docker rm`?) while {doing}; the "
+                        "lab is removed without it") from None
                 raise RunFailed(f"the wiring helper stopped while {doing}: "
-                                f"{self._last_words()}") from None
+                                f"{said}") from None
             line, self.pending = self.pending.split(b"\n", 1)
         answer = json.loads(line)
         return answer["status"], answer["output"]
@@ -101,26 +107,26 @@ class Wiring:
             data += chunk
         return data
 
-    def alive(self):
-        """Is the helper's container still running (not removed under the
-        run)?"""
-        try:
-            return self.api.inspect_container(self.container)["State"][
-                "Running"]
-        except (docker.errors.APIError, requests.RequestException):
-            return False
-
     def _last_words(self):
-        """The helper's log tail, or what became of it: removed from under
-        the run (`docker rm -f`), its log is gone with it."""
+        """The helper's log tail; None if its container was removed from
+        under the run (`docker rm -f`: its log is gone with it)."""
+        if self.removed():
+            return None
         try:
             log = self.api.logs(self.container).decode("utf-8", "replace")
         except docker.errors.NotFound:
-            return (f"its container {self.container[:12]} was removed (by "
-                    "`docker rm`?)")
+            return None
         except (docker.errors.APIError, requests.RequestException) as exc:
             return f"its log could not be read ({exc})"
         return log.strip()[-500:] or "it said nothing"
+
+    def removed(self):
+        """Has its container been removed (or is it being removed)?"""
+        try:
+            state = self.api.inspect_container(self.container)["State"]
+        except docker.errors.NotFound:
+            return True
+        return state.get("Dead") or state.get("Status") == "removing"
 
     def close(self):
         self.socket.close()

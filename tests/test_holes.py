@@ -1,0 +1,131 @@
+"""Holes found by trying to break socklab (issue 24), each reproduced as
+found and shown closed, on real labs: a helper removed under a live run, a
+`clean` that reads another state folder, labs a killed `up` or `down` left
+half made, lock files of killed runs."""
+import os
+import subprocess
+import sys
+import time
+
+import docker
+import pytest
+
+from tests.conftest import ROOT, leftovers, socklab
+from tests.test_robustness import SLOW, containers, hosts, start, wait_for
+
+pytestmark = pytest.mark.docker
+
+
+def _lab(name, net, sleep=3):
+    return (f"name: {name}\nnetworks:\n  lan: {{subnet: {net}.0/24}}\n"
+            f"hosts:\n  a: {{interfaces: {{lan: {net}.10}}, services: "
+            f"[tcp-server --port 9000]}}\n  b: {{interfaces: {{lan: "
+            f"{net}.11}}}}\nsteps:\n  - on: b\n    run: connect --to a:9000\n"
+            f"    expect: {{outcome: connected}}\n  - sleep: {sleep}\n"
+            f"  - on: b\n    run: connect --to a:9000\n"
+            f"    expect: {{outcome: connected}}\n")
+
+
+def test_a_wiring_helper_removed_mid_run_leaves_nothing(write, tmp_path):
+    path = write(_lab("helper-gone", "10.79.1", sleep=4))
+    proc = start(path, "--results", tmp_path)
+    api = docker.from_env().api
+
+    def helper():
+        return [c for c in containers("helper-gone")
+                if c["Labels"].get("socklab.helper") == "wire"]
+    wait_for(lambda: len([h for h in hosts("helper-gone")
+                          if h["State"] == "running"]) == 2 and helper())
+    time.sleep(2)  # wired and ready: the run is in its sleep step
+    api.remove_container(helper()[0]["Id"], force=True)
+    out, err = proc.communicate(timeout=120)
+    # The lab kept working (its links were made), and teardown, without
+    # the helper, still removed all of it, saying what happened.
+    assert proc.returncode == 0, out + err
+    assert "wiring helper of run" in out + err and "was removed" in out + err
+    assert leftovers() == []
+
+
+def test_a_wiring_helper_removed_during_bring_up_exits_3(write, tmp_path):
+    path = write(SLOW.format(name="wiring-gone", net="10.79.6"))
+    proc = start(path, "--results", tmp_path)
+    api = docker.from_env().api
+    wait_for(lambda: [c for c in containers("wiring-gone")
+                      if c["Labels"].get("socklab.helper") == "wire"])
+    for c in containers("wiring-gone"):
+        if c["Labels"].get("socklab.helper") == "wire":
+            api.remove_container(c["Id"], force=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, out + err
+    assert "wiring helper" in err and "was removed" in err, err
+    assert "Traceback" not in err
+    assert leftovers() == []
+
+
+def test_clean_from_another_state_folder_never_sweeps_a_live_run(
+        write, tmp_path):
+    path = write(_lab("still-alive", "10.79.2", sleep=6))
+    proc = start(path, "--results", tmp_path)
+    wait_for(lambda: len([h for h in hosts("still-alive")
+                          if h["State"] == "running"]) == 2)
+    env = {**os.environ, "SOCKLAB_STATE": str(tmp_path / "elsewhere")}
+    done = socklab("clean", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "nothing left behind" in done.stdout
+    assert len(hosts("still-alive")) == 2
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    assert leftovers() == []
+
+
+def test_clean_removes_what_a_killed_up_or_down_left(write, tmp_path):
+    # A killed `up`: a partial lab, not listed, removed by clean.
+    path = write(SLOW.format(name="half-up", net="10.79.3"))
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "up", path,
+                             "--results", tmp_path], cwd=ROOT,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(hosts("half-up")) >= 1, 60)
+    proc.kill()
+    proc.wait()
+    assert leftovers() != []
+    # A `down` killed after the hosts went: the helper alone stays.
+    whole = write(_lab("half-down", "10.79.4"), "whole.yaml")
+    assert socklab("up", whole, "--results", tmp_path).returncode == 0
+    api = docker.from_env().api
+    # What `down` does first (unmark the lab), then the hosts, then killed.
+    api.remove_volume(f"socklab-{hosts('half-down')[0]['Labels']['socklab.run']}"
+                      "-whole")
+    for host in hosts("half-down"):
+        api.remove_container(host["Id"], force=True)
+    assert "half-down" not in socklab("ls").stdout
+    done = socklab("clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed the leftovers of 2 run(s)" in done.stdout
+    assert leftovers() == []
+
+
+def test_a_lab_left_up_on_purpose_survives_clean(write, tmp_path):
+    path = write(_lab("kept-up", "10.79.5"))
+    assert socklab("up", path, "--results", tmp_path).returncode == 0
+    try:
+        done = socklab("clean")
+        assert "nothing left behind" in done.stdout
+        assert len(hosts("kept-up")) == 2
+    finally:
+        assert socklab("down", "kept-up").returncode == 0
+    assert leftovers() == []
+
+
+def test_clean_removes_lock_files_of_killed_runs(tmp_path):
+    state = tmp_path / "state"
+    (state / "runs").mkdir(parents=True)
+    stale = state / "runs" / "0badc0de.lock"
+    stale.write_text("{}")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = state / "runs" / "0badbeef.lock"  # being made: left alone
+    fresh.write_text("")
+    done = socklab("clean", env={**os.environ, "SOCKLAB_STATE": str(state)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not stale.exists() and fresh.exists()
