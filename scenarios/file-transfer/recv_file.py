@@ -26,13 +26,13 @@ os.makedirs(directory, exist_ok=True)
 def recv_exact(conn, size):
     """Exactly `size` bytes (b'' if the sender closed first): one recv()
     may return fewer than asked, so loop."""
-    data = b""
+    data = bytearray()              # grows in place, chunk by chunk
     while len(data) < size:
         chunk = conn.recv(size - len(data))
         if not chunk:
             return b""
         data += chunk
-    return data
+    return bytes(data)
 
 
 def save(name, data):
@@ -59,9 +59,10 @@ def receive_with_headers(conn):
 
 
 def receive_without_headers(conn, files=2):
-    # A receiver is not always sitting in recv() when bytes arrive (here it
-    # is busy for a second); whatever arrived meanwhile, from one send or
-    # several, comes out of the next recv() together.
+    # It knows two files are coming, and nothing else. And a receiver is
+    # not always sitting in recv() when bytes arrive (this one is busy for
+    # a second): whatever arrived meanwhile, from one send() or several,
+    # comes out of the next recv() together.
     time.sleep(1)
     for number in range(1, files + 1):
         data = conn.recv(1024 * 1024)   # "files are under 1 MB", it hopes
