@@ -30,8 +30,9 @@ def socklab(*args, env=None, timeout=300):
 
 def leftovers():
     """Everything of socklab's still on the engine, in the host's
-    DOCKER-USER chain and among its interfaces (the outside ends of the
-    hosts' links, v<run id><host><n>): must be empty after every run."""
+    DOCKER-USER and INPUT chains and among its interfaces (the outside ends
+    of the hosts' links, v<run id><host><n>, and the bridges, sl<run id><n>):
+    must be empty after every run."""
     api = docker.from_env().api
     found = [c["Names"][0] for c in api.containers(
         all=True, filters={"label": "socklab.run"})]
@@ -39,12 +40,15 @@ def leftovers():
         filters={"label": "socklab.run"})]
     found += [v["Name"] for v in api.volumes(
         filters={"label": "socklab.run"}).get("Volumes") or ()]
-    rules = subprocess.run(["iptables", "-S", "DOCKER-USER"],
-                           capture_output=True, text=True).stdout
-    found += [r for r in rules.splitlines() if "socklab:" in r]
+    for tool, chain in (("iptables", "DOCKER-USER"), ("iptables", "INPUT"),
+                        ("ip6tables", "INPUT")):
+        rules = subprocess.run([tool, "-S", chain], capture_output=True,
+                               text=True).stdout
+        found += [r for r in rules.splitlines() if "socklab:" in r]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True,
                            text=True).stdout
-    found += re.findall(r"^\d+: (v[0-9a-f]{13})[@:]", links, re.M)
+    found += re.findall(r"^\d+: (v[0-9a-f]{13}|sl[0-9a-f]{8}\d+)[@:]",
+                        links, re.M)
     return found
 
 

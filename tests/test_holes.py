@@ -129,3 +129,56 @@ def test_clean_removes_lock_files_of_killed_runs(tmp_path):
     done = socklab("clean", env={**os.environ, "SOCKLAB_STATE": str(state)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert not stale.exists() and fresh.exists()
+
+
+def _tcpdump(folder, file, expression):
+    """The packets of a capture that match, read by the host image's
+    tcpdump (the machine needs none)."""
+    image = docker.from_env().images.get("socklab-host:latest").id
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "-v",
+         f"{folder}:/c:ro", image, "tcpdump", "-nr", f"/c/{file}",
+         expression], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_machine_is_on_no_lab_segment(write, tmp_path):
+    """Checked by looking, never by sending to the machine: its side of
+    each lab link has no address of any family, and nothing but the lab's
+    hosts speaks on the segment (no MLD or IGMP report, no neighbour or
+    router solicitation from the bridge or a host's outside end)."""
+    net = "10.79.7"
+    path = write(f"""\
+        name: no-machine
+        networks:
+          lan: {{subnet: {net}.0/24, capture: true}}
+        hosts:
+          a: {{interfaces: {{lan: {net}.10}}, capture: true,
+              services: [udp-server --port 7000]}}
+          b: {{interfaces: {{lan: {net}.11}}}}
+        steps:
+          - {{on: b, run: udp-client --to a:7000 --message hi --count 3,
+              expect: {{replies: 3}}}}
+          - sleep: 6
+        """)
+    proc = start(path, "--results", tmp_path)
+    wait_for(lambda: len([h for h in hosts("no-machine")
+                          if h["State"] == "running"]) == 2)
+    run = hosts("no-machine")[0]["Labels"]["socklab.run"]
+    time.sleep(3)  # past the address checks and router solicitations
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True,
+                           text=True).stdout
+    ours = [line.split(": ")[1].split("@")[0] for line in links.splitlines()
+            if f": v{run}" in line or f": sl{run}" in line]
+    assert len(ours) == 3, links  # the bridge, a's and b's outside ends
+    for name in ours:
+        assert subprocess.run(["ip", "-o", "addr", "show", "dev", name],
+                              capture_output=True, text=True).stdout == ""
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    folder = tmp_path / "no-machine"
+    for capture in ("lan.pcap", "a.pcap"):
+        assert _tcpdump(folder, capture, "udp port 7000")  # it saw traffic
+        assert _tcpdump(folder, capture, "ip6 or igmp") == []
+    assert leftovers() == []

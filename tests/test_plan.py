@@ -89,13 +89,17 @@ def test_each_interface_is_a_link_named_in_scenario_order(write):
 
 
 def test_wiring_lines_make_and_cut_the_veth_pairs(write):
-    from lab.engine.wiring import cut, wire
+    from lab.engine.wiring import bridges, cut, wire
     links = plan.make(load_scenario(write(SCENARIO)),
                       "abcd1234").host("router").links
     assert wire(4242, links[:1]) == [
         "link add vabcd123400000 type veth peer name eth0 address "
         "02:42:0a:0a:01:fe netns 4242",
+        "link set vabcd123400000 addrgenmode none",
         "link set vabcd123400000 master slabcd12340 up"]
+    assert bridges(["slabcd12340"]) == [
+        "link add slabcd12340 type bridge mcast_snooping 0",
+        "link set slabcd12340 addrgenmode none arp off"]
     assert cut(links) == ["link del vabcd123400000",
                           "link del vabcd123400001"]
 

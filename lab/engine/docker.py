@@ -72,11 +72,11 @@ class DockerEngine:
                 inventory.mark_whole(self.api, plan.labels)
 
     def _networks(self, plan):
-        """Make the networks and the run's wiring helper, if it has one;
-        return the helper (None without)."""
-        return together(
-            lambda: parallel(self._network, plan.networks),
-            lambda: self.networking.start_helper(plan, self.image))[1]
+        """Make the run's wiring helper, if it has one (it makes the
+        bridges), then the networks; return the helper (None without)."""
+        helper = self.networking.start_helper(plan, self.image)
+        parallel(self._network, plan.networks)
+        return helper
 
     def _network(self, net):
         ipam = docker.types.IPAMConfig(pool_configs=[

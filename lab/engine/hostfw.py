@@ -1,15 +1,22 @@
-"""Host firewall rules: one ACCEPT in DOCKER-USER per lab bridge.
+"""The machine's rules and links for lab bridges, reconciled in one script.
 
-With net.bridge.bridge-nf-call-iptables=1 the host's iptables see bridged
-frames, and Docker's isolation rules for internal networks then drop both
-255.255.255.255 broadcasts and traffic a router container forwards. The
-rule `-i BR -o BR -j ACCEPT` lets a segment talk to itself and nothing more.
+- One ACCEPT in DOCKER-USER per lab bridge. With
+  net.bridge.bridge-nf-call-iptables=1 the host's iptables see bridged
+  frames, and Docker's isolation rules for internal networks then drop
+  both 255.255.255.255 broadcasts and traffic a router container forwards.
+  `-i BR -o BR -j ACCEPT` lets a segment talk to itself and nothing more.
+- One DROP in INPUT per lab bridge, for IPv4 and IPv6: the machine has no
+  address on a lab's bridge, and takes nothing a lab host addresses to it
+  by another of its addresses either (hosts keep CAP_NET_RAW).
+- The bridges socklab made for runs that are gone (networking.py makes
+  each bridge before Docker's network adopts it, and Docker removes only
+  bridges it made).
 
-Rules are set from a container on the host's network namespace (works with
+They are set from a container on the host's network namespace (works with
 any daemon, same iptables backend as Docker's): the run's wiring helper, or
-a short-lived one where the run has none (sweeps, `socklab clean`). They
-carry the comment `socklab:<run id>`, so a later run or `socklab clean` can
-remove what a dead run left.
+a short-lived one where the run has none (sweeps, `socklab clean`). Rules
+carry the comment `socklab:<run id>`, bridges the run id in their name, so
+a later run or `socklab clean` removes what a dead run left.
 """
 import contextlib
 import shlex
@@ -19,30 +26,41 @@ from ..errors import EnvironmentUnusable, RunFailed
 from .api import log_of, remove_container
 
 COMMENT = "socklab:"
+CHAINS = (("iptables", "DOCKER-USER"), ("iptables", "INPUT"),
+          ("ip6tables", "INPUT"))
 
-# Delete every socklab rule whose run is not in $KEEP, then add ours.
+# Delete every socklab rule and bridge whose run is not in $KEEP.
 _SCRIPT = r"""
+kept() { case " $KEEP " in *" $1 "*) return 0;; esac; return 1; }
 # -w: wait for the xtables lock (Docker's own calls, another run's) rather
 # than fail, and leave a rule behind, while it is held.
-iptables() { command iptables -w "$@"; }
-iptables -n -L DOCKER-USER >/dev/null 2>&1 || { echo "no DOCKER-USER"; exit 0; }
-iptables -S DOCKER-USER | grep -o 'socklab:[0-9a-f]*' | sort -u |
-while read tag; do
-  case " $KEEP " in *" ${tag#socklab:} "*) continue;; esac
-  iptables -S DOCKER-USER | grep -- "$tag" | sed 's/^-A /-D /' |
-    while read rule; do eval iptables $rule; done
+unrule() {  # $1 iptables or ip6tables, $2 the chain
+  "$1" -w -S "$2" 2>/dev/null | grep -o 'socklab:[0-9a-f]*' | sort -u |
+  while read tag; do
+    kept "${tag#socklab:}" && continue
+    "$1" -w -S "$2" | grep -- "$tag" | sed 's/^-A /-D /' |
+      while read rule; do eval "$1" -w $rule; done
+  done
+}
+""" + "".join(f"unrule {tool} {chain}\n" for tool, chain in CHAINS) + r"""
+for name in $(ls /sys/class/net | grep -E '^sl[0-9a-f]{8}[0-9]+$'); do
+  kept "$(echo "$name" | cut -c3-10)" || ip link del "$name"
 done
 """
 
 
 def script(keep, add_run=None, bridges=()):
-    """The shell script that reconciles DOCKER-USER: keep the rules of the
-    runs in `keep`, remove other socklab rules, add `add_run`'s."""
+    """The shell script that reconciles the machine: keep the rules and
+    bridges of the runs in `keep`, remove socklab's others, add
+    `add_run`'s rules for `bridges`."""
     lines = [f"KEEP={shlex.quote(' '.join(sorted(keep)))}", _SCRIPT]
+    tag = f"-m comment --comment {COMMENT}{add_run}"
     for bridge in bridges:
-        lines.append(
-            f"iptables -I DOCKER-USER -i {bridge} -o {bridge} -m comment "
-            f"--comment {COMMENT}{add_run} -j ACCEPT")
+        lines += [
+            f"iptables -w -I DOCKER-USER -i {bridge} -o {bridge} {tag} "
+            "-j ACCEPT",
+            f"iptables -w -I INPUT -i {bridge} {tag} -j DROP",
+            f"ip6tables -w -I INPUT -i {bridge} {tag} -j DROP"]
     lines.append("iptables -S DOCKER-USER | grep -c socklab: || true")
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..agent import contract
 from ..plan import hosts_file
-from .wiring import Wiring, cut, wire
+from .wiring import Wiring, bridges, cut, wire
 
 # Inside a host socklab wires, IPv6 is off, as Docker has it on networks
 # without IPv6.
@@ -45,8 +45,11 @@ class Wired:
         self.helpers = {}  # run id -> Future of its Wiring
 
     def start_helper(self, plan, image):
-        """The run's wiring helper (made while the networks are)."""
-        return Wiring.start(self.api, image, plan.labels)
+        """The run's wiring helper, having made the networks' bridges (the
+        networks are made next, on them)."""
+        helper = Wiring.start(self.api, image, plan.labels)
+        helper.call(bridges(n.bridge for n in plan.networks), "the bridges")
+        return helper
 
     def begin(self, run_id, helper):
         """helper: the Future of start_helper's result."""

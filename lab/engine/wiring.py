@@ -19,12 +19,28 @@ ANSWER_WITHIN = 120  # s; a request takes milliseconds: a helper this slow
 #                      is wedged, and a run must not wait on it for ever
 
 
+def bridges(names):
+    """`ip -batch` lines making the run's bridges before Docker's networks
+    adopt them, so that the machine is on no lab segment: no multicast
+    snooping (the bridge would join groups and report them into the lab),
+    no IPv6 address (nor the solicitations that come with one), no ARP
+    answers for the machine's other addresses. Set once it is up, each of
+    these is too late: the first report leaves as the first port comes up.
+    """
+    return [line for name in names for line in (
+        f"link add {name} type bridge mcast_snooping 0",
+        f"link set {name} addrgenmode none arp off")]
+
+
 def wire(pid, links):
     """`ip -batch` lines making each link: the veth pair, its inside end
-    created straight in the host's namespace (by its process id)."""
+    created straight in the host's namespace (by its process id), its
+    outside end with no IPv6 address before it is up (for the same reason
+    as the bridges')."""
     return [line for link in links for line in (
         f"link add {link.outside} type veth peer name {link.inside} "
         f"address {link.mac} netns {pid}",
+        f"link set {link.outside} addrgenmode none",
         f"link set {link.outside} master {link.bridge} up")]
 
 
