@@ -179,6 +179,12 @@ class OneOf:
                 "description": self.doc}
 
 
+def hint(word, choices):
+    """` (did you mean `X`?)` when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
 def unknown(key, known):
     close = difflib.get_close_matches(str(key), list(known), n=1)
     hint = f"did you mean `{close[0]}`? " if close else ""

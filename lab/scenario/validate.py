@@ -1,24 +1,23 @@
 """From a shape-checked document to the typed model, checking meaning:
-subnets, addresses, cross-references, routes, commands and their targets.
+subnets, addresses, cross-references, routes; command lines are checked in
+commands.py, expectations in expect.py.
 
 Every problem names file, line and field and says what would be valid; all
 problems are reported together, and nothing starts while there is one.
 """
-import difflib
 import re
-import shlex
 from ipaddress import IPv4Address, IPv4Network, ip_network
 
 from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import model, schema
+from . import commands, model, schema
+from .expect import expectations, regex
 from .load import load
+from .schema import hint
 
 PRIVATE = tuple(ip_network(n) for n in
                 ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-LIMITED_BROADCAST = IPv4Address("255.255.255.255")
-NUMERIC_OPS = ("lt", "le", "gt", "ge")
 RATE = r"\d+(\.\d+)?([kmg]?bit|[kmg]?bps)"
 DURATION = r"\d+(\.\d+)?(us|ms|s)"
 
@@ -39,11 +38,6 @@ def load_scenario(path):
     if problems:
         raise ScenarioInvalid(problems)
     return scenario
-
-
-def _hint(word, choices):
-    close = difflib.get_close_matches(str(word), list(choices), n=1)
-    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 class _Builder:
@@ -143,7 +137,7 @@ class _Builder:
             net = self.networks.get(net_name)
             if net is None:
                 self.report(spot, f"no network named {net_name!r}"
-                            f"{_hint(net_name, self.networks)}; networks are"
+                            f"{hint(net_name, self.networks)}; networks are"
                             f" {', '.join(self.networks) or 'none'}")
                 continue
             address = self._address(spot, text)
@@ -171,7 +165,7 @@ class _Builder:
         services = tuple(self._service(where + ("services", i), s)
                          for i, s in enumerate(spec.get("services", [])))
         for i, rule in enumerate(spec.get("firewall", [])):
-            self._split(where + ("firewall", i), rule)
+            commands.split(where + ("firewall", i), rule, self.report)
         limits = spec.get("limits", {})
         memory = str(limits.get("memory", model.Limits.memory))
         if not re.fullmatch(r"\d+[kmgKMG]?", memory):
@@ -227,7 +221,7 @@ class _Builder:
     def _service(self, where, spec):
         run = spec if isinstance(spec, str) else spec["run"]
         spot = where if isinstance(spec, str) else where + ("run",)
-        program = self._command(spot, run)
+        program = commands.check(spot, run, self, self.report)
         ready = spec.get("ready") if isinstance(spec, dict) else None
         return model.Service(run, self._ready(where + ("ready",), ready,
                                               program))
@@ -243,7 +237,7 @@ class _Builder:
                         "log: REGEX")
             return model.Ready("started")
         if kinds[0] == "log":
-            self._regex(where + ("log",), spec["log"])
+            regex(where + ("log",), spec["log"], self.report)
         return model.Ready(kinds[0], spec[kinds[0]], spec.get("timeout", 30))
 
     def _impairment(self, where, spec):
@@ -275,68 +269,6 @@ class _Builder:
             loss=None if loss is None else loss / 100, rate=spec.get("rate"),
             delay=spec.get("delay"), jitter=spec.get("jitter"))
 
-    # ------------------------------------------------------------ commands
-
-    def _split(self, where, line):
-        try:
-            argv = shlex.split(line)
-        except ValueError as exc:
-            self.report(where, f"cannot split {line!r}: {exc}")
-            return []
-        if not argv:
-            self.report(where, "the command is empty")
-        return argv
-
-    def _command(self, where, line):
-        """Check a command line; return the built-in program's name, if it
-        is one. Arbitrary commands are the user's to get right."""
-        argv = self._split(where, line)
-        if not argv or argv[0] not in self.parsers:
-            return None
-        try:
-            args = self.parsers[argv[0]].parse_args(argv[1:])
-        except programs.UsageError as exc:
-            self.report(where, f"{exc} (see `{argv[0]} --help`)")
-            return argv[0]
-        if getattr(args, "to", None):
-            self._target(where, args.to, argv[0] == "udp-send")
-        return argv[0]
-
-    def _target(self, where, text, broadcast_ok):
-        host, colon, port = text.rpartition(":")
-        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-            self.report(where, f"--to {text!r}: give HOST:PORT with a port "
-                        "from 1 to 65535")
-            return
-        name, _, net = host.partition(".")
-        if name in self.hosts and (not net or
-                                   self.hosts[name].address_on(net)):
-            return
-        try:
-            address = IPv4Address(host)
-        except ValueError:
-            self.report(where, f"--to {host!r} is not a host of this "
-                        f"scenario{_hint(host, self.hosts)}; hosts are "
-                        f"{', '.join(self.hosts)} (or HOST.NETWORK, or an "
-                        "address inside the scenario's subnets)")
-            return
-        if address.is_loopback or (address == LIMITED_BROADCAST and
-                                   broadcast_ok):
-            return  # the host itself, or its own LAN
-        if not any(address in n.subnet for n in self.networks.values()):
-            subnets = ", ".join(str(n.subnet) for n in self.networks.values())
-            self.report(where, f"--to {address} is outside the scenario's "
-                        f"subnets ({subnets}) and not loopback; lab traffic "
-                        "stays in the lab")
-
-    def _regex(self, where, text):
-        try:
-            re.compile(text)
-            return True
-        except (re.error, TypeError) as exc:
-            self.report(where, f"{text!r} is not a regular expression: {exc}")
-            return False
-
     # --------------------------------------------------------------- steps
 
     def _step(self, number, spec):
@@ -357,11 +289,13 @@ class _Builder:
         for host in on:
             if host not in self.hosts:
                 self.report(where + ("on",), f"no host named {host!r}"
-                            f"{_hint(host, self.hosts)}; hosts are "
+                            f"{hint(host, self.hosts)}; hosts are "
                             f"{', '.join(self.hosts)}")
-        program = self._command(where + ("run",), spec["run"])
-        expect = tuple(self._expectations(where + ("expect",),
-                                          spec.get("expect", {}), program))
+        program = commands.check(where + ("run",), spec["run"], self,
+                                 self.report)
+        expect = tuple(expectations(where + ("expect",),
+                                    spec.get("expect", {}), program,
+                                    self.report))
         ready = self._ready(where, None, program)
         return model.Step(
             number=number, line=self.doc.line(where),
@@ -404,44 +338,7 @@ class _Builder:
     def _known_host(self, where, name):
         if name not in self.hosts:
             self.report(where, f"no host named {name!r}"
-                        f"{_hint(name, self.hosts)}; hosts are "
+                        f"{hint(name, self.hosts)}; hosts are "
                         f"{', '.join(self.hosts)}")
             return None
         return self.hosts[name]
-
-    def _expectations(self, where, spec, program):
-        fields = None
-        if program:
-            fields = tuple(dict.fromkeys(programs.RESULT_FIELDS[program] +
-                                         programs.COMMON_FIELDS))
-        for name, value in spec.items():
-            spot = where + (name,)
-            if fields and name not in fields:
-                self.report(spot, f"{program} has no result field {name!r}"
-                            f"{_hint(name, fields)}; its fields are "
-                            f"{', '.join(fields)}")
-            checks = value.items() if isinstance(value, dict) else \
-                [("eq", value)]
-            for op, operand in checks:
-                if self._operand(spot + (op,), op, operand):
-                    yield model.Expectation(name, op, operand)
-
-    def _operand(self, where, op, value):
-        if op not in schema.OPS:
-            self.report(where, f"unknown comparison `{op}`{_hint(op, schema.OPS)}"
-                        f"; use one of {', '.join(schema.OPS)}")
-        elif op == "between" and not (
-                isinstance(value, list) and len(value) == 2 and
-                all(_number(v) for v in value)):
-            self.report(where, f"`between` takes [LOW, HIGH], got {value!r}")
-        elif op in NUMERIC_OPS and not _number(value):
-            self.report(where, f"`{op}` compares numbers, got {value!r}")
-        elif op == "in" and not isinstance(value, list):
-            self.report(where, f"`in` takes a list of values, got {value!r}")
-        elif op != "matches" or self._regex(where, value):
-            return True
-        return False
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
