@@ -9,6 +9,8 @@ import difflib
 import math
 from dataclasses import dataclass, field
 
+from . import names
+
 
 def _kind(value):
     return {bool: "true/false", int: "a number", float: "a number",
@@ -20,6 +22,8 @@ def _kind(value):
 class Str:
     doc: str = ""
     examples: tuple = ()
+    pattern: str = None  # for editors; validate.py checks with a message
+    longest: int = None
 
     def check(self, value, where, report):
         if not isinstance(value, str):
@@ -27,7 +31,9 @@ class Str:
 
     def schema(self):
         return {"type": "string", "description": self.doc,
-                **({"examples": list(self.examples)} if self.examples else {})}
+                **({"examples": list(self.examples)} if self.examples else {}),
+                **({"pattern": self.pattern} if self.pattern else {}),
+                **({"maxLength": self.longest} if self.longest else {})}
 
 
 @dataclass(frozen=True)
@@ -102,15 +108,15 @@ class ListOf:
                 "minItems": self.min_items, "description": self.doc}
 
 
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-
-
 @dataclass(frozen=True)
 class MapOf:
-    """A mapping from user-chosen names (hosts, networks) to values."""
+    """A mapping from user-chosen names (hosts, networks) to values. The
+    names themselves are checked in names.py; their pattern and longest
+    length are here for editors."""
     value: object
     doc: str = ""
     min_items: int = 0
+    longest: int = None
 
     def check(self, value, where, report):
         _check_items(value, dict, "a mapping of names", self.min_items,
@@ -119,7 +125,8 @@ class MapOf:
 
     def schema(self):
         return {"type": "object", "minProperties": self.min_items,
-                "propertyNames": {"pattern": NAME},
+                "propertyNames": {"pattern": names.PATTERN, **(
+                    {"maxLength": self.longest} if self.longest else {})},
                 "additionalProperties": self.value.schema(),
                 "description": self.doc}
 
@@ -226,7 +233,8 @@ ROUTE = Obj({
 
 HOST = Obj({
     "interfaces": MapOf(Str("an address inside the network's subnet"),
-                        "network name -> address", min_items=1),
+                        "network name -> address", min_items=1,
+                        longest=names.NETWORK_MAX),
     "gateway": Str("default route via this address"),
     "routes": ListOf(ROUTE, "extra static routes"),
     "forward": Bool("route packets between the host's networks"),
@@ -244,7 +252,7 @@ HOST = Obj({
                     64),
     }, doc="resource limits of the host (its programs share them)"),
     "impair": MapOf(IMPAIR, "per interface (network name -> impairments); "
-                    "overrides the network's"),
+                    "overrides the network's", longest=names.NETWORK_MAX),
     "capture": Bool("a pcap of all the host's interfaces, <host>.pcap"),
     "node": Str("with --engine swarm: the swarm node (hostname or ID) to "
                 "run on; ignored on one engine"),
@@ -297,10 +305,13 @@ STEP = Obj({
     "fault action (partition, heal, kill, restart, impair, sleep)")
 
 SCENARIO = Obj({
-    "name": Str("the scenario's name (default: the file's stem)"),
+    "name": Str("the scenario's name (default: the file's stem)",
+                pattern=names.SCENARIO_PATTERN, longest=names.SCENARIO_MAX),
     "description": Str("what the scenario shows"),
-    "networks": MapOf(NETWORK, "the lab's networks", min_items=1),
-    "hosts": MapOf(HOST, "the lab's hosts", min_items=1),
+    "networks": MapOf(NETWORK, "the lab's networks", min_items=1,
+                      longest=names.NETWORK_MAX),
+    "hosts": MapOf(HOST, "the lab's hosts", min_items=1,
+                   longest=names.HOST_MAX),
     "steps": ListOf(STEP, "what to run and check, in order"),
 }, doc="a socklab scenario", required=("networks", "hosts"))
 

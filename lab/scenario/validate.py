@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import commands, model, schema
+from . import commands, model, names, schema
 from .expect import expectations, regex
 from .load import load
 from .schema import hint
@@ -50,9 +50,7 @@ class _Builder:
     def build(self):
         data = self.doc.data
         name = data.get("name", self.doc.path.stem)
-        if not re.match(schema.NAME, name):
-            self.report(("name",), f"{name!r}: use letters, digits, - and _ "
-                        "(it names containers and result folders)")
+        self._names(data, name)
         for net_name, spec in data["networks"].items():
             self._network(net_name, spec)
         self._overlaps()
@@ -70,14 +68,20 @@ class _Builder:
 
     # ------------------------------------------------------------ networks
 
-    def _name(self, where, name, kind):
-        if not re.match(schema.NAME, name):
-            self.report(where, f"{kind} name {name!r}: use letters, digits, "
-                        "- and _, starting with a letter or digit")
+    def _names(self, data, name):
+        """Every name the scenario chooses, held to where a run puts it."""
+        found = [(("name",), names.scenario(name, "name" not in data))]
+        for kind, check in (("networks", names.network),
+                            ("hosts", names.host)):
+            found += [((kind, n), check(n)) for n in data[kind]]
+            found += [((kind, n), problem) for n, problem in
+                      names.case_clashes(data[kind], kind[:-1])]
+        for where, problem in found:
+            if problem:
+                self.report(where, problem)
 
     def _network(self, name, spec):
         where = ("networks", name, "subnet")
-        self._name(where[:2], name, "network")
         try:
             subnet = IPv4Network(spec["subnet"])
         except ValueError as exc:
@@ -128,7 +132,6 @@ class _Builder:
 
     def _host(self, name, spec):
         where = ("hosts", name)
-        self._name(where, name, "host")
         interfaces = []
         taken = {str(h.address_on(n)): h.name for h in self.hosts.values()
                  for n, _ in h.interfaces}
