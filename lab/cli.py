@@ -81,7 +81,8 @@ def cmd_run(args):
     if args.jobs > 1 and len(scenarios) > 1:
         return _run_each_in_a_process(args, scenarios)
     passed, failed = [], []
-    for scenario in scenarios:
+    for scenario in scenarios:  # with --jobs, each process says its own
+        say(*scenario.warnings)
         report = runner.run(scenario, engine, args.results, progress,
                             args.keep_going)
         (passed if report.ok else failed).append(scenario.name)
@@ -147,8 +148,8 @@ def _run_each_in_a_process(args, scenarios):
 
 def cmd_validate(args):
     for scenario in load_all(args.paths):
-        say(f"ok {scenario.path}: {scenario.name} ({len(scenario.hosts)} "
-            f"hosts, {len(scenario.steps)} steps)")
+        say(*scenario.warnings, f"ok {scenario.path}: {scenario.name} ("
+            f"{len(scenario.hosts)} hosts, {len(scenario.steps)} steps)")
     return 0
 
 

@@ -1,5 +1,6 @@
 """A step's `expect`: each field one its program reports, each comparison
 one that exists, with an operand of the kind it compares."""
+import errno
 import re
 
 from ..agent import programs
@@ -24,8 +25,11 @@ def expectations(where, spec, program, report):
                    f"{', '.join(fields)}")
         checks = value.items() if isinstance(value, dict) else \
             [("eq", value)]
+        values = programs.RESULT_VALUES.get(program, {}).get(name)
         for op, operand in checks:
-            if _operand(spot + (op,), op, operand, report):
+            if _operand(spot + (op,), op, operand, report) and (
+                    not values or _reportable(spot + (op,), op, operand,
+                                              values, program, report)):
                 yield model.Expectation(name, op, operand)
 
 
@@ -53,6 +57,34 @@ def _operand(where, op, value, report):
     elif op != "matches" or regex(where, value, report):
         return True
     return False
+
+
+def _reportable(where, op, operand, values, program, report):
+    """Whether what `op` compares with is a value the program can report
+    (`outcome: rejected` never holds, nor `outcome: connected` from a
+    tcp-client: it says ok)."""
+    if op not in ("eq", "ne", "in"):
+        return True  # contains, matches: parts of a value, left to the user
+    wrong = [v for v in (operand if op == "in" else [operand])
+             if v not in values]
+    shown = [_yaml(v) for v in values]
+    valid = ", ".join(shown) if len(shown) <= 12 else \
+        f"{', '.join(shown[:4])}... ({len(shown)} in all)"
+    for value in wrong:
+        # EWOULDBLOCK is EAGAIN's number: the program names it EAGAIN
+        alias = isinstance(value, str) and value.startswith("E") and \
+            errno.errorcode.get(getattr(errno, value, None))
+        close = f" (it is {alias}'s number, reported as {alias})" if alias \
+            else hint(_yaml(value), shown)
+        report(where[:-1] if op == "eq" else where,
+               f"{program} never reports {where[-2]} {_yaml(value)}{close};"
+               f" it reports one of: {valid}")
+    return not wrong
+
+
+def _yaml(value):
+    """A value as the scenario writes it."""
+    return "null" if value is None else str(value)
 
 
 def _number(value):

@@ -24,7 +24,8 @@ DURATION = r"\d+(\.\d+)?(us|ms|s)"
 
 def load_scenario(path):
     """Read, check and build one scenario; raise ScenarioInvalid listing
-    every problem found."""
+    every problem found. What is valid but likely not meant comes back as
+    the scenario's warnings."""
     doc = load(path)
     problems = []
 
@@ -46,6 +47,10 @@ class _Builder:
         self.parsers = programs.build()
         self.networks = {}
         self.hosts = {}
+        self.warnings = []
+
+    def warn(self, where, message):
+        self.warnings.append(self.doc.problem(where, f"warning: {message}"))
 
     def build(self):
         data = self.doc.data
@@ -57,6 +62,7 @@ class _Builder:
         for host_name, spec in data["hosts"].items():
             self._host(host_name, spec)
         self._spare_addresses()
+        self._next_hops_forward()
         steps = tuple(step for step in (
             self._step(number, spec) for number, spec in
             enumerate(data.get("steps", []), 1)) if step)
@@ -64,7 +70,8 @@ class _Builder:
             name=name, description=data.get("description", ""),
             path=self.doc.path.resolve(),
             networks=tuple(self.networks.values()),
-            hosts=tuple(self.hosts.values()), steps=steps)
+            hosts=tuple(self.hosts.values()), steps=steps,
+            warnings=tuple(self.warnings))
 
     # ------------------------------------------------------------ networks
 
@@ -120,6 +127,25 @@ class _Builder:
                 self.report(("networks", net.name, "subnet"),
                             f"every address of {net.subnet} is taken; socklab"
                             " needs one spare for the network's bridge")
+
+    def _next_hops_forward(self):
+        """Warn where a gateway or route leads through a host that does not
+        forward: valid (it may be the lesson), but most likely a
+        forgotten `forward: true`."""
+        owner = {a: h for h in self.hosts.values() for _, a in h.interfaces}
+        for host in self.hosts.values():
+            hops = [(("gateway",), host.gateway, "to other networks")] + [
+                (("routes", i, "via"), r.via, f"to {r.to}")
+                for i, r in enumerate(host.routes)]
+            for field, via, where_to in hops:
+                router = owner.get(via)
+                if router and router is not host and not router.forward:
+                    self.warn(("hosts", host.name) + field, f"{via} is "
+                              f"{router.name}'s, which has no `forward: "
+                              f"true`: what {host.name} sends {where_to} "
+                              f"through it is dropped there without an "
+                              "answer (a connect times out). Add `forward: "
+                              f"true` to {router.name} if it should route.")
 
     # --------------------------------------------------------------- hosts
 
