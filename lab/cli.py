@@ -255,12 +255,11 @@ def cmd_build(args):
 
 
 def cmd_graph(args):
-    scenario = load_scenario(args.file)
-    picture = topology.svg(scenario)
+    picture = topology.svg(load_scenario(args.file))
     if args.output == "-":
         sys.stdout.write(picture)
-    else:
-        Path(args.output).write_text(picture, encoding="utf-8")
+    else:  # (refused, exit 2, unless it is named .svg)
+        topology.svg_file(args.output).write_text(picture, encoding="utf-8")
         say(f"wrote {args.output}")
     return 0
 
