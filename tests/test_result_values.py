@@ -140,3 +140,12 @@ def test_validate_prints_warnings_and_exits_0_and_refuses_values(write):
     done = socklab("validate", write(text.replace("connected", "rejected")))
     assert done.returncode == 2
     assert f"it reports one of: {CONNECT_VALID}" in done.stderr
+
+
+def test_a_default_route_through_a_host_that_does_not_forward(write):
+    text = lab("connect --to server:9000", "{outcome: connected}").replace(
+        ", forward: true}", "}").replace("to: 10.74.2.0/24", "to: default")
+    warnings = load_scenario(write(text)).warnings
+    assert "hosts.client.routes[0].via: warning: 10.74.1.1 is router's, " \
+        "which has no `forward: true`: what client sends to other " \
+        "networks through it" in warnings[1]

@@ -134,11 +134,13 @@ class _Builder:
         forgotten `forward: true`."""
         owner = {a: h for h in self.hosts.values() for _, a in h.interfaces}
         for host in self.hosts.values():
-            hops = [(("gateway",), host.gateway, "to other networks")] + [
-                (("routes", i, "via"), r.via, f"to {r.to}")
+            hops = [(("gateway",), host.gateway, "default")] + [
+                (("routes", i, "via"), r.via, r.to)
                 for i, r in enumerate(host.routes)]
-            for field, via, where_to in hops:
+            for field, via, to in hops:
                 router = owner.get(via)
+                where_to = "to other networks" if to == "default" else \
+                    f"to {to}"
                 if router and router is not host and not router.forward:
                     self.warn(("hosts", host.name) + field, f"{via} is "
                               f"{router.name}'s, which has no `forward: "
