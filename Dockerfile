@@ -4,13 +4,17 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
-# The tools the built-in programs and the host init use. The offline base
-# has them already; an ordinary Python base gets them from Debian.
-RUN missing=; for tool in ip iptables tcpdump ps setpriv; do \
+# The tools the built-in programs and the host init use, and the few a
+# person poking at a lab reaches for first: ping, tracepath, nc. Whatever
+# the base lacks comes from Debian (an ordinary Python base lacks them all).
+RUN missing=; \
+    for tool in ip iptables tcpdump ps setpriv ping tracepath nc; do \
       command -v $tool >/dev/null || missing=yes; done; \
     if [ -n "$missing" ]; then \
       apt-get update && apt-get install -y --no-install-recommends \
-        iproute2 iptables tcpdump procps util-linux && \
+        iproute2 iptables tcpdump procps util-linux \
+        iputils-ping iputils-tracepath netcat-openbsd && \
+      apt-get clean && \
       rm -rf /var/lib/apt/lists/*; \
     fi
 

@@ -82,7 +82,8 @@ def cmd_run(args):
     if args.jobs > 1 and len(scenarios) > 1:
         return _run_each_in_a_process(args, scenarios)
     passed, failed = [], []
-    for scenario in scenarios:
+    for scenario in scenarios:  # with --jobs, each process says its own
+        say(*scenario.warnings)
         report = runner.run(scenario, engine, args.results, progress,
                             args.keep_going)
         (passed if report.ok else failed).append(scenario.name)
@@ -148,8 +149,8 @@ def _run_each_in_a_process(args, scenarios):
 
 def cmd_validate(args):
     for scenario in load_all(args.paths):
-        say(f"ok {scenario.path}: {scenario.name} ({len(scenario.hosts)} "
-            f"hosts, {len(scenario.steps)} steps)")
+        say(*scenario.warnings, f"ok {scenario.path}: {scenario.name} ("
+            f"{len(scenario.hosts)} hosts, {len(scenario.steps)} steps)")
     return 0
 
 
@@ -255,12 +256,11 @@ def cmd_build(args):
 
 
 def cmd_graph(args):
-    scenario = load_scenario(args.file)
-    picture = topology.svg(scenario)
+    picture = topology.svg(load_scenario(args.file))
     if args.output == "-":
         sys.stdout.write(picture)
-    else:
-        Path(args.output).write_text(picture, encoding="utf-8")
+    else:  # (refused, exit 2, unless it is named .svg)
+        topology.svg_file(args.output).write_text(picture, encoding="utf-8")
         say(f"wrote {args.output}")
     return 0
 

@@ -20,13 +20,15 @@ class Progress:
         self.lock = threading.Lock()
         self.status = ""
 
-    def say(self, line):
-        if not self.stream:
+    def say(self, *lines):
+        """Print lines (none: nothing) above the live line, if any."""
+        if not self.stream or not lines:
             return
         with self.lock:
             clear = "\r\033[K" if self.tty and self.status else ""
             try:
-                self.stream.write(f"{clear}{line}\n")
+                self.stream.write(clear + "".join(f"{line}\n"
+                                                  for line in lines))
                 if self.tty and self.status:
                     self.stream.write(self.status)
                 self.stream.flush()

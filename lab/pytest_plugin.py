@@ -37,8 +37,12 @@ def pytest_configure(config):
 
 
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix in (".yaml", ".yml") and \
-            "scenarios" in file_path.parent.parts:
+    # Below a folder named scenarios, and wherever it lies when named on
+    # the command line (`pytest lesson.yaml`): other YAML in a project
+    # (compose files, CI settings) is no scenario, unless someone says so.
+    if file_path.suffix in (".yaml", ".yml") and (
+            "scenarios" in file_path.parent.parts or
+            parent.session.isinitpath(file_path)):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

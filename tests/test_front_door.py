@@ -50,9 +50,9 @@ def test_the_picture_shows_networks_hosts_addresses_routers_services():
 
 
 def _boxes(scenario):
-    _, boxes, width, height = topology._layout(scenario)
-    return [(x, y, x + topology.BOX_W, y + h) for _, x, y, h in boxes], \
-        width, height
+    layout = topology._layout(scenario)
+    return [(b.x, b.y, b.x + topology.BOX_W, b.y + b.h)
+            for b in layout.boxes], layout.width, layout.height
 
 
 def test_thirty_hosts_stay_readable(write):

@@ -21,6 +21,10 @@ OUTCOMES = {
     errno.ECONNRESET: "reset",
     errno.EPIPE: "reset",
 }
+UNKNOWN = "error"  # any other errno
+# Every outcome a failed socket call can give (the validator checks
+# expectations against them).
+FAILURES = (*dict.fromkeys(OUTCOMES.values()), UNKNOWN)
 
 _out = threading.Lock()
 
@@ -36,7 +40,7 @@ def classify(exc):
     if isinstance(exc, socket.timeout):
         return "timeout", "ETIMEDOUT"
     code = getattr(exc, "errno", None)
-    return OUTCOMES.get(code, "error"), errno.errorcode.get(code)
+    return OUTCOMES.get(code, UNKNOWN), errno.errorcode.get(code)
 
 
 def emit(record):

@@ -5,6 +5,9 @@ and by the scenario validator (on the machine running socklab), so a typo in
 a scenario is reported before anything starts. Standard library only.
 """
 import argparse
+import errno
+
+from .common import FAILURES
 
 # Fields each program puts in its one-line JSON result. The validator uses
 # them to catch misspelt expectations; `exit`, `stdout`, `stderr` and
@@ -26,6 +29,18 @@ RESULT_FIELDS = {
 }
 COMMON_FIELDS = ("exit", "stdout", "stderr", "elapsed_ms",
                  "step_timed_out", "output_cut")
+
+# The values a program can put in a field, where they are few: an
+# expectation of any other (`outcome: rejected`) could never hold. errno is
+# the name errno.errorcode gives (EAGAIN, never its alias EWOULDBLOCK).
+ERRNO_NAMES = (None, *sorted(set(errno.errorcode.values())))
+RESULT_VALUES = {
+    "connect": {"outcome": ("connected", *FAILURES), "errno": ERRNO_NAMES},
+    # the others say ok when every socket call went through
+    **{program: {"outcome": ("ok", *FAILURES), "errno": ERRNO_NAMES}
+       for program in ("tcp-server", "tcp-client", "udp-server",
+                       "udp-client", "udp-send", "udp-listen")},
+}
 
 # Programs that signal readiness: servers once bound (as services they are
 # awaited until they listen, as background steps until they are bound),

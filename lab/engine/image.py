@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE = "python:3.11-slim-bookworm"
 OFFLINE_BASE = "socklab-base:bookworm"
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase",
-               "--include=python3,iproute2,iptables,tcpdump,procps",
+               "--include=python3,iproute2,iptables,tcpdump,procps,"
+               "iputils-ping,iputils-tracepath,netcat-openbsd",
                "bookworm"]
 
 

@@ -26,8 +26,12 @@ class Document:
         return self.lines.get(where, 1)
 
     def problem(self, where, message):
+        # A key that is no plain word (a newline in a host's name) is
+        # quoted, so the message stays one readable line.
         field = "".join(f"[{part}]" if isinstance(part, int) else
-                        f".{part}" for part in where).lstrip(".")
+                        f".{part}" if str(part).isprintable() and " " not in
+                        str(part) else f"[{part!r}]"
+                        for part in where).lstrip(".")
         return f"{self.path}:{self.line(where)}: " + \
             (f"{field}: {message}" if field else message)
 

@@ -121,6 +121,9 @@ class Scenario:
     networks: tuple
     hosts: tuple
     steps: tuple
+    # "file:line: field: warning: ..." for what is valid but likely not
+    # meant (a gateway that does not forward); printed, never fatal
+    warnings: tuple = ()
 
     def host(self, name):
         return next(h for h in self.hosts if h.name == name)

@@ -5,7 +5,7 @@ did-you-mean, types, required fields) and prints the JSON Schema that
 editors use (`socklab schema`). Meaning (addresses inside subnets, hosts
 that exist, commands that parse) is checked afterwards, in validate.py.
 """
-from . import actions
+from . import actions, names
 from .actions import IMPAIR_FIELDS
 from .shapes import Anything, Bool, ListOf, MapOf, Num, Obj, OneOf, Str
 
@@ -37,7 +37,8 @@ ROUTE = Obj({
 
 HOST = Obj({
     "interfaces": MapOf(Str("an address inside the network's subnet"),
-                        "network name -> address", min_items=1),
+                        "network name -> address", min_items=1,
+                        longest=names.NETWORK_MAX),
     "gateway": Str("default route via this address"),
     "routes": ListOf(ROUTE, "extra static routes"),
     "forward": Bool("route packets between the host's networks"),
@@ -55,7 +56,7 @@ HOST = Obj({
                     64),
     }, doc="resource limits of the host (its programs share them)"),
     "impair": MapOf(IMPAIR, "per interface (network name -> impairments); "
-                    "overrides the network's"),
+                    "overrides the network's", longest=names.NETWORK_MAX),
     "capture": Bool("a pcap of all the host's interfaces, <host>.pcap"),
     "node": Str("with --engine swarm: the swarm node (hostname or ID) to "
                 "run on; ignored on one engine"),
@@ -92,10 +93,13 @@ STEP = Obj({
     f"fault action ({', '.join(a.key for a in actions.ACTIONS)})")
 
 SCENARIO = Obj({
-    "name": Str("the scenario's name (default: the file's stem)"),
+    "name": Str("the scenario's name (default: the file's stem)",
+                pattern=names.SCENARIO_PATTERN, longest=names.SCENARIO_MAX),
     "description": Str("what the scenario shows"),
-    "networks": MapOf(NETWORK, "the lab's networks", min_items=1),
-    "hosts": MapOf(HOST, "the lab's hosts", min_items=1),
+    "networks": MapOf(NETWORK, "the lab's networks", min_items=1,
+                      longest=names.NETWORK_MAX),
+    "hosts": MapOf(HOST, "the lab's hosts", min_items=1,
+                   longest=names.HOST_MAX),
     "steps": ListOf(STEP, "what to run and check, in order"),
 }, doc="a socklab scenario", required=("networks", "hosts"))
 

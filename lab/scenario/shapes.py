@@ -5,6 +5,8 @@ import difflib
 import math
 from dataclasses import dataclass, field
 
+from . import names
+
 
 def _kind(value):
     return {bool: "true/false", int: "a number", float: "a number",
@@ -16,6 +18,8 @@ def _kind(value):
 class Str:
     doc: str = ""
     examples: tuple = ()
+    pattern: str = None  # for editors; validate.py checks with a message
+    longest: int = None
 
     def check(self, value, where, report):
         if not isinstance(value, str):
@@ -23,7 +27,9 @@ class Str:
 
     def schema(self):
         return {"type": "string", "description": self.doc,
-                **({"examples": list(self.examples)} if self.examples else {})}
+                **({"examples": list(self.examples)} if self.examples else {}),
+                **({"pattern": self.pattern} if self.pattern else {}),
+                **({"maxLength": self.longest} if self.longest else {})}
 
 
 @dataclass(frozen=True)
@@ -98,15 +104,15 @@ class ListOf:
                 "minItems": self.min_items, "description": self.doc}
 
 
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-
-
 @dataclass(frozen=True)
 class MapOf:
-    """A mapping from user-chosen names (hosts, networks) to values."""
+    """A mapping from user-chosen names (hosts, networks) to values. The
+    names themselves are checked in names.py; their pattern and longest
+    length are here for editors."""
     value: object
     doc: str = ""
     min_items: int = 0
+    longest: int = None
 
     def check(self, value, where, report):
         _check_items(value, dict, "a mapping of names", self.min_items,
@@ -115,7 +121,8 @@ class MapOf:
 
     def schema(self):
         return {"type": "object", "minProperties": self.min_items,
-                "propertyNames": {"pattern": NAME},
+                "propertyNames": {"pattern": names.PATTERN, **(
+                    {"maxLength": self.longest} if self.longest else {})},
                 "additionalProperties": self.value.schema(),
                 "description": self.doc}
 
@@ -173,6 +180,12 @@ class OneOf:
     def schema(self):
         return {"anyOf": [c.schema() for c in self.choices],
                 "description": self.doc}
+
+
+def hint(word, choices):
+    """` (did you mean `X`?)` when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def unknown(key, known):

@@ -1,31 +1,31 @@
 """From a shape-checked document to the typed model, checking meaning:
-subnets, addresses, cross-references, routes, commands and their targets.
+subnets, addresses, cross-references, routes; command lines are checked in
+commands.py, expectations in expect.py.
 
 Every problem names file, line and field and says what would be valid; all
 problems are reported together, and nothing starts while there is one.
 """
-import difflib
 import re
-import shlex
 from ipaddress import IPv4Address, IPv4Network, ip_network
 
 from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import actions, model, schema, shapes
+from . import actions, commands, model, names, schema
+from .expect import expectations, regex
 from .load import load
+from .shapes import hint
 
 PRIVATE = tuple(ip_network(n) for n in
                 ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-LIMITED_BROADCAST = IPv4Address("255.255.255.255")
-NUMERIC_OPS = ("lt", "le", "gt", "ge")
 RATE = r"\d+(\.\d+)?([kmg]?bit|[kmg]?bps)"
 DURATION = r"\d+(\.\d+)?(us|ms|s)"
 
 
 def load_scenario(path):
     """Read, check and build one scenario; raise ScenarioInvalid listing
-    every problem found."""
+    every problem found. What is valid but likely not meant comes back as
+    the scenario's warnings."""
     doc = load(path)
     problems = []
 
@@ -41,30 +41,28 @@ def load_scenario(path):
     return scenario
 
 
-def _hint(word, choices):
-    close = difflib.get_close_matches(str(word), list(choices), n=1)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
 class _Builder:
     def __init__(self, doc, report):
         self.doc, self.report = doc, report
         self.parsers = programs.build()
         self.networks = {}
         self.hosts = {}
+        self.warnings = []
+
+    def warn(self, where, message):
+        self.warnings.append(self.doc.problem(where, f"warning: {message}"))
 
     def build(self):
         data = self.doc.data
         name = data.get("name", self.doc.path.stem)
-        if not re.match(shapes.NAME, name):
-            self.report(("name",), f"{name!r}: use letters, digits, - and _ "
-                        "(it names containers and result folders)")
+        self._names(data, name)
         for net_name, spec in data["networks"].items():
             self._network(net_name, spec)
         self._overlaps()
         for host_name, spec in data["hosts"].items():
             self._host(host_name, spec)
         self._spare_addresses()
+        self._next_hops_forward()
         steps = tuple(step for step in (
             self._step(number, spec) for number, spec in
             enumerate(data.get("steps", []), 1)) if step)
@@ -72,18 +70,25 @@ class _Builder:
             name=name, description=data.get("description", ""),
             path=self.doc.path.resolve(),
             networks=tuple(self.networks.values()),
-            hosts=tuple(self.hosts.values()), steps=steps)
+            hosts=tuple(self.hosts.values()), steps=steps,
+            warnings=tuple(self.warnings))
 
     # ------------------------------------------------------------ networks
 
-    def _name(self, where, name, kind):
-        if not re.match(shapes.NAME, name):
-            self.report(where, f"{kind} name {name!r}: use letters, digits, "
-                        "- and _, starting with a letter or digit")
+    def _names(self, data, name):
+        """Every name the scenario chooses, held to where a run puts it."""
+        found = [(("name",), names.scenario(name, "name" not in data))]
+        for kind, check in (("networks", names.network),
+                            ("hosts", names.host)):
+            found += [((kind, n), check(n)) for n in data[kind]]
+            found += [((kind, n), problem) for n, problem in
+                      names.case_clashes(data[kind], kind[:-1])]
+        for where, problem in found:
+            if problem:
+                self.report(where, problem)
 
     def _network(self, name, spec):
         where = ("networks", name, "subnet")
-        self._name(where[:2], name, "network")
         try:
             subnet = IPv4Network(spec["subnet"])
         except ValueError as exc:
@@ -123,6 +128,27 @@ class _Builder:
                             f"every address of {net.subnet} is taken; socklab"
                             " needs one spare for the network's bridge")
 
+    def _next_hops_forward(self):
+        """Warn where a gateway or route leads through a host that does not
+        forward: valid (it may be the lesson), but most likely a
+        forgotten `forward: true`."""
+        owner = {a: h for h in self.hosts.values() for _, a in h.interfaces}
+        for host in self.hosts.values():
+            hops = [(("gateway",), host.gateway, "default")] + [
+                (("routes", i, "via"), r.via, r.to)
+                for i, r in enumerate(host.routes)]
+            for field, via, to in hops:
+                router = owner.get(via)
+                where_to = "to other networks" if to == "default" else \
+                    f"to {to}"
+                if router and router is not host and not router.forward:
+                    self.warn(("hosts", host.name) + field, f"{via} is "
+                              f"{router.name}'s, which has no `forward: "
+                              f"true`: what {host.name} sends {where_to} "
+                              f"through it is dropped there without an "
+                              "answer (a connect times out). Add `forward: "
+                              f"true` to {router.name} if it should route.")
+
     # --------------------------------------------------------------- hosts
 
     def _address(self, where, text):
@@ -134,7 +160,6 @@ class _Builder:
 
     def _host(self, name, spec):
         where = ("hosts", name)
-        self._name(where, name, "host")
         interfaces = []
         taken = {str(h.address_on(n)): h.name for h in self.hosts.values()
                  for n, _ in h.interfaces}
@@ -143,7 +168,7 @@ class _Builder:
             net = self.networks.get(net_name)
             if net is None:
                 self.report(spot, f"no network named {net_name!r}"
-                            f"{_hint(net_name, self.networks)}; networks are"
+                            f"{hint(net_name, self.networks)}; networks are"
                             f" {', '.join(self.networks) or 'none'}")
                 continue
             address = self._address(spot, text)
@@ -171,7 +196,7 @@ class _Builder:
         services = tuple(self._service(where + ("services", i), s)
                          for i, s in enumerate(spec.get("services", [])))
         for i, rule in enumerate(spec.get("firewall", [])):
-            self._split(where + ("firewall", i), rule)
+            commands.split(where + ("firewall", i), rule, self.report)
         limits = spec.get("limits", {})
         memory = str(limits.get("memory", model.Limits.memory))
         if not re.fullmatch(r"\d+[kmgKMG]?", memory):
@@ -227,7 +252,7 @@ class _Builder:
     def _service(self, where, spec):
         run = spec if isinstance(spec, str) else spec["run"]
         spot = where if isinstance(spec, str) else where + ("run",)
-        program = self._command(spot, run)
+        program = commands.check(spot, run, self, self.report)
         ready = spec.get("ready") if isinstance(spec, dict) else None
         return model.Service(run, self._ready(where + ("ready",), ready,
                                               program))
@@ -243,7 +268,7 @@ class _Builder:
                         "log: REGEX")
             return model.Ready("started")
         if kinds[0] == "log":
-            self._regex(where + ("log",), spec["log"])
+            regex(where + ("log",), spec["log"], self.report)
         return model.Ready(kinds[0], spec[kinds[0]], spec.get("timeout", 30))
 
     def _impairment(self, where, spec):
@@ -275,68 +300,6 @@ class _Builder:
             loss=None if loss is None else loss / 100, rate=spec.get("rate"),
             delay=spec.get("delay"), jitter=spec.get("jitter"))
 
-    # ------------------------------------------------------------ commands
-
-    def _split(self, where, line):
-        try:
-            argv = shlex.split(line)
-        except ValueError as exc:
-            self.report(where, f"cannot split {line!r}: {exc}")
-            return []
-        if not argv:
-            self.report(where, "the command is empty")
-        return argv
-
-    def _command(self, where, line):
-        """Check a command line; return the built-in program's name, if it
-        is one. Arbitrary commands are the user's to get right."""
-        argv = self._split(where, line)
-        if not argv or argv[0] not in self.parsers:
-            return None
-        try:
-            args = self.parsers[argv[0]].parse_args(argv[1:])
-        except programs.UsageError as exc:
-            self.report(where, f"{exc} (see `{argv[0]} --help`)")
-            return argv[0]
-        if getattr(args, "to", None):
-            self._target(where, args.to, argv[0] == "udp-send")
-        return argv[0]
-
-    def _target(self, where, text, broadcast_ok):
-        host, colon, port = text.rpartition(":")
-        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-            self.report(where, f"--to {text!r}: give HOST:PORT with a port "
-                        "from 1 to 65535")
-            return
-        name, _, net = host.partition(".")
-        if name in self.hosts and (not net or
-                                   self.hosts[name].address_on(net)):
-            return
-        try:
-            address = IPv4Address(host)
-        except ValueError:
-            self.report(where, f"--to {host!r} is not a host of this "
-                        f"scenario{_hint(host, self.hosts)}; hosts are "
-                        f"{', '.join(self.hosts)} (or HOST.NETWORK, or an "
-                        "address inside the scenario's subnets)")
-            return
-        if address.is_loopback or (address == LIMITED_BROADCAST and
-                                   broadcast_ok):
-            return  # the host itself, or its own LAN
-        if not any(address in n.subnet for n in self.networks.values()):
-            subnets = ", ".join(str(n.subnet) for n in self.networks.values())
-            self.report(where, f"--to {address} is outside the scenario's "
-                        f"subnets ({subnets}) and not loopback; lab traffic "
-                        "stays in the lab")
-
-    def _regex(self, where, text):
-        try:
-            re.compile(text)
-            return True
-        except (re.error, TypeError) as exc:
-            self.report(where, f"{text!r} is not a regular expression: {exc}")
-            return False
-
     # --------------------------------------------------------------- steps
 
     def _step(self, number, spec):
@@ -357,11 +320,13 @@ class _Builder:
         for host in on:
             if host not in self.hosts:
                 self.report(where + ("on",), f"no host named {host!r}"
-                            f"{_hint(host, self.hosts)}; hosts are "
+                            f"{hint(host, self.hosts)}; hosts are "
                             f"{', '.join(self.hosts)}")
-        program = self._command(where + ("run",), spec["run"])
-        expect = tuple(self._expectations(where + ("expect",),
-                                          spec.get("expect", {}), program))
+        program = commands.check(where + ("run",), spec["run"], self,
+                                 self.report)
+        expect = tuple(expectations(where + ("expect",),
+                                    spec.get("expect", {}), program,
+                                    self.report))
         ready = self._ready(where, None, program)
         return model.Step(
             number=number, line=self.doc.line(where),
@@ -397,44 +362,7 @@ class _Builder:
     def known_host(self, where, name):
         if name not in self.hosts:
             self.report(where, f"no host named {name!r}"
-                        f"{_hint(name, self.hosts)}; hosts are "
+                        f"{hint(name, self.hosts)}; hosts are "
                         f"{', '.join(self.hosts)}")
             return None
         return self.hosts[name]
-
-    def _expectations(self, where, spec, program):
-        fields = None
-        if program:
-            fields = tuple(dict.fromkeys(programs.RESULT_FIELDS[program] +
-                                         programs.COMMON_FIELDS))
-        for name, value in spec.items():
-            spot = where + (name,)
-            if fields and name not in fields:
-                self.report(spot, f"{program} has no result field {name!r}"
-                            f"{_hint(name, fields)}; its fields are "
-                            f"{', '.join(fields)}")
-            checks = value.items() if isinstance(value, dict) else \
-                [("eq", value)]
-            for op, operand in checks:
-                if self._operand(spot + (op,), op, operand):
-                    yield model.Expectation(name, op, operand)
-
-    def _operand(self, where, op, value):
-        if op not in schema.OPS:
-            self.report(where, f"unknown comparison `{op}`{_hint(op, schema.OPS)}"
-                        f"; use one of {', '.join(schema.OPS)}")
-        elif op == "between" and not (
-                isinstance(value, list) and len(value) == 2 and
-                all(_number(v) for v in value)):
-            self.report(where, f"`between` takes [LOW, HIGH], got {value!r}")
-        elif op in NUMERIC_OPS and not _number(value):
-            self.report(where, f"`{op}` compares numbers, got {value!r}")
-        elif op == "in" and not isinstance(value, list):
-            self.report(where, f"`in` takes a list of values, got {value!r}")
-        elif op != "matches" or self._regex(where, value):
-            return True
-        return False
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,64 @@
+"""Command lines in a scenario: split as the shell would, a built-in
+program's arguments parsed by its own parser (the one it uses in the
+hosts), and its `--to` held inside the lab."""
+import shlex
+from ipaddress import IPv4Address
+
+from ..agent import programs
+from .shapes import hint
+
+LIMITED_BROADCAST = IPv4Address("255.255.255.255")
+
+
+def split(where, line, report):
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        report(where, f"cannot split {line!r}: {exc}")
+        return []
+    if not argv:
+        report(where, "the command is empty")
+    return argv
+
+
+def check(where, line, lab, report):
+    """Check a command line; return the built-in program's name, if it is
+    one. Arbitrary commands are the user's to get right. `lab`: the hosts
+    and networks so far, by name (targets must be among them)."""
+    argv = split(where, line, report)
+    if not argv or argv[0] not in lab.parsers:
+        return None
+    try:
+        args = lab.parsers[argv[0]].parse_args(argv[1:])
+    except programs.UsageError as exc:
+        report(where, f"{exc} (see `{argv[0]} --help`)")
+        return argv[0]
+    if getattr(args, "to", None):
+        _target(where, args.to, argv[0] == "udp-send", lab, report)
+    return argv[0]
+
+
+def _target(where, text, broadcast_ok, lab, report):
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        report(where, f"--to {text!r}: give HOST:PORT with a port from 1 "
+               "to 65535")
+        return
+    name, _, net = host.partition(".")
+    if name in lab.hosts and (not net or lab.hosts[name].address_on(net)):
+        return
+    try:
+        address = IPv4Address(host)
+    except ValueError:
+        report(where, f"--to {host!r} is not a host of this scenario"
+               f"{hint(host, lab.hosts)}; hosts are {', '.join(lab.hosts)} "
+               "(or HOST.NETWORK, or an address inside the scenario's "
+               "subnets)")
+        return
+    if address.is_loopback or (address == LIMITED_BROADCAST and
+                               broadcast_ok):
+        return  # the host itself, or its own LAN
+    if not any(address in n.subnet for n in lab.networks.values()):
+        subnets = ", ".join(str(n.subnet) for n in lab.networks.values())
+        report(where, f"--to {address} is outside the scenario's subnets "
+               f"({subnets}) and not loopback; lab traffic stays in the lab")

@@ -1,0 +1,42 @@
+"""The hosts have the tools a person reaches for first in a lab: ping,
+tracepath and nc (netcat-openbsd), working across a router as steps, with
+the capabilities steps run with."""
+import pytest
+
+from tests.conftest import socklab
+
+pytestmark = pytest.mark.docker
+
+LAB = r"""
+name: host-tools
+networks:
+  lan_a: {subnet: 10.77.1.0/24}
+  lan_b: {subnet: 10.77.2.0/24}
+hosts:
+  router: {interfaces: {lan_a: 10.77.1.1, lan_b: 10.77.2.1}, forward: true}
+  server:
+    interfaces: {lan_b: 10.77.2.10}
+    gateway: 10.77.2.1
+    services: [tcp-server --port 9000]
+  client: {interfaces: {lan_a: 10.77.1.10}, gateway: 10.77.1.1}
+steps:
+  - on: client
+    run: ping -c 1 -W 2 server
+    expect: {stdout: {contains: "1 received"}}
+  - on: client
+    run: tracepath -n -m 4 server
+    expect: {stdout: {matches: "10\\.77\\.1\\.1 (.|\\n)*10\\.77\\.2\\.10 "}}
+  - on: client
+    run: nc -z -w 2 server 9000
+  - on: client
+    run: nc -z -w 2 server 9001
+    expect: {exit: 1}
+"""
+
+
+def test_ping_tracepath_and_nc_work_across_a_router(write, tmp_path,
+                                                    nothing_left):
+    done = socklab("run", "--jobs", "1", "--results", tmp_path / "out",
+                   write(LAB, "host-tools.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 steps: done" in done.stdout
