@@ -102,6 +102,8 @@ class Step:
     background: bool = False
     ready: Ready = Ready("started")
     action: object = None  # a fault step's action (actions.py); None: run
+    points: float = 1      # when graded (lab/grade): earned all or nothing
+    hidden: bool = False   # a student's feedback shows name and verdict only
 
     @property
     def label(self):

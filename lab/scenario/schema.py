@@ -88,6 +88,11 @@ STEP = Obj({
                    "(default 30)", 0.1),
     "background": Bool("start it, go on once it is ready, check it at the "
                        "end"),
+    "points": Num("what the step is worth when graded (`socklab grade`; "
+                  "default 1): all if it held on each host, else none",
+                  0, False, 10_000),
+    "hidden": Bool("graded, but a student's feedback shows only its name "
+                   "and verdict, never its command, expectation or output"),
     **{action.key: action.shape for action in actions.ACTIONS},
 }, doc="a step: `run` a command `on` hosts and check its result, or one "
     f"fault action ({', '.join(a.key for a in actions.ACTIONS)})")

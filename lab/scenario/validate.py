@@ -333,7 +333,8 @@ class _Builder:
             name=spec.get("name", ""), on=on, run=spec["run"],
             program=program, expect=expect,
             timeout=spec.get("timeout", 30),
-            background=spec.get("background", False), ready=ready)
+            background=spec.get("background", False), ready=ready,
+            points=spec.get("points", 1), hidden=spec.get("hidden", False))
 
     def _action(self, where, number, spec, action):
         """A fault step: its type builds it (actions.py)."""
@@ -345,7 +346,9 @@ class _Builder:
         built = action.build(spec[action.key], where + (action.key,), self)
         return model.Step(number=number, line=self.doc.line(where),
                           name=spec.get("name", ""), on=(), run="",
-                          program=None, action=built)
+                          program=None, action=built,
+                          points=spec.get("points", 1),
+                          hidden=spec.get("hidden", False))
 
     # What fault steps ask of the validator (actions.py).
     def interface(self, where, host_name, network):
