@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
-from . import runs
+from . import grade, runs
 from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
@@ -359,8 +359,7 @@ def parser():
             "nor a lab left up on purpose).", "socklab clean")
 
     command("build", cmd_build, "Build the host image now (run and pytest "
-            "build it when needed; only when its inputs change).",
-            "socklab build")
+            "build it when needed; only when inputs change).", "socklab build")
 
     p = command("graph", cmd_graph, "Draw a scenario's topology as SVG: "
                 "networks, hosts with addresses, routers, services.",
@@ -378,6 +377,7 @@ def parser():
 
     command("schema", cmd_schema, "Print the scenario format's JSON Schema "
             "(for editors).", "socklab schema > scenario.schema.json")
+    grade.add_command(command)
     return top
 
 

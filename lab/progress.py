@@ -38,6 +38,16 @@ class Progress:
                 # would, its evidence saying how.
                 self.stream = None
 
+    def live(self, text):
+        """On a terminal, make text the live line ("" clears it); nothing
+        without one, where callers say plain lines instead."""
+        if not self.tty:
+            return
+        with self.lock:
+            self.status = f"\r\033[K{text}" if text else ""
+            self.stream.write(self.status or "\r\033[K")
+            self.stream.flush()
+
     @contextlib.contextmanager
     def phase(self, text):
         start = time.monotonic()
