@@ -28,6 +28,8 @@ class Lab:
 
 class Engine(Protocol):
     image: Optional[str]  # the host image's tag, once prepare() has run
+    subnets_clash: bool   # labs whose subnets overlap cannot be up at once
+    #                       (Docker's networks): they take turns (runs.py)
 
     @classmethod
     def from_env(cls, progress) -> "Engine":

@@ -13,7 +13,6 @@ import docker
 
 from .. import labels as keys
 from ..agent import contract
-from ..errors import EnvironmentUnusable
 from . import captures, hostfw, hosts, image, inventory, steps
 from .api import (client, docker_errors, log_of, parallel, remove_container,
                   together)
@@ -26,6 +25,7 @@ class DockerEngine:
         self.progress = progress
         self.networking = networking
         self.image = None          # the host image's tag, after prepare()
+        self.subnets_clash = networking.subnets_clash
 
     @classmethod
     def from_env(cls, progress, base_url=None, attach=False):
@@ -61,7 +61,8 @@ class DockerEngine:
         # created. The daemon's own speed is the floor (BENCHMARKS.md).
         with docker_errors("setting up the lab"), \
                 concurrent.futures.ThreadPoolExecutor(1) as pool:
-            made = pool.submit(self._networks, plan)
+            made = pool.submit(self.networking.make_networks, plan,
+                               self.image)
             self.networking.begin(plan.run_id, made)
             together(
                 lambda: self._reconcile(plan.run_id, plan.networks,
@@ -70,34 +71,6 @@ class DockerEngine:
                 lambda: self._captures(plan, made))
             if plan.mode == keys.UP_MODE:
                 inventory.mark_whole(self.api, plan.labels)
-
-    def _networks(self, plan):
-        """Make the run's wiring helper, if it has one (it makes the
-        bridges), then the networks; return the helper (None without)."""
-        helper = self.networking.start_helper(plan, self.image)
-        parallel(self._network, plan.networks)
-        return helper
-
-    def _network(self, net):
-        ipam = docker.types.IPAMConfig(pool_configs=[
-            docker.types.IPAMPool(subnet=net.subnet, gateway=net.gateway)])
-        try:
-            self.api.create_network(
-                net.docker_name, driver="bridge", internal=True, ipam=ipam,
-                labels=net.labels, check_duplicate=True, options={
-                    "com.docker.network.bridge.name": net.bridge,
-                    # No address on the host's side: the machine itself is
-                    # not on the lab's segments.
-                    "com.docker.network.bridge.inhibit_ipv4": "true"})
-        except docker.errors.APIError as exc:
-            if "overlap" in str(exc):
-                raise EnvironmentUnusable(
-                    f"network {net.name} ({net.subnet}) overlaps a Docker "
-                    "network that is not this run's: a lab left up (`socklab"
-                    " ls`, `socklab down NAME`), a compose lab, or another "
-                    "network (`docker network ls`). Remove it or change the "
-                    "scenario's subnet.") from None
-            raise
 
     def _hosts(self, plan):
         """Make every host, then wait until each is ready: a host's init
@@ -216,16 +189,11 @@ class DockerEngine:
             def drop_rules():
                 if rules:
                     self._reconcile(run_id, drop=run_id)
-            if self.networking.hosts_hold_networks:
-                names = inventory.remove_containers(self.api, run_id,
-                                                    drop_rules)
-                inventory.remove_networks(self.api, run_id,
-                                          self.progress.say, names)
-                return
-            together(lambda: inventory.remove_containers(self.api, run_id,
-                                                         drop_rules),
-                     lambda: inventory.remove_networks(self.api, run_id,
-                                                       self.progress.say))
+            # Docker's networks (where it attached hosts) go once the hosts
+            # have; socklab's bridges go with the rules (hostfw.py).
+            names = inventory.remove_containers(self.api, run_id, drop_rules)
+            inventory.remove_networks(self.api, run_id, self.progress.say,
+                                      names)
 
     def remove_containers(self, run_id):
         """Remove the run's containers here (not its networks or host

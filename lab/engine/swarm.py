@@ -100,6 +100,8 @@ class SwarmEngine:
     placed on it, and everything that acts on one host is forwarded to it.
     """
 
+    subnets_clash = True  # overlays are Docker's networks
+
     def __init__(self, manager, nodes, progress):
         self.manager = manager  # the manager node's DockerEngine
         self.api = manager.api  # the manager's client: overlays are its
