@@ -12,6 +12,8 @@ MODE = "socklab.mode"          # "run" (ends with its process), "up", "compose"
 HOST = "socklab.host"          # on a lab host: its scenario name
 NETWORK = "socklab.network"    # on a lab network: its scenario name
 HELPER = "socklab.helper"      # on socklab's own containers: which (below)
+NETNS = "socklab.netns"        # on the network sidecar of a host that runs
+#                                an image of the user's: that host's name
 CAPTURE = "socklab.capture"    # a swarm capture helper's file name
 NODE = "socklab.node"          # swarm: the node a host was placed on
 IMAGE = "socklab.image"        # on socklab's images
@@ -42,6 +44,12 @@ def whole(run_id):
 
 def container(run_id, host):
     return f"socklab-{run_id}-{host}"
+
+
+def sidecar(run_id, host):
+    """The container of socklab's image that holds the network namespace of
+    a host running an image of the user's (engine/app.py)."""
+    return f"socklab-{run_id}-{host}-net"
 
 
 def network(run_id, name):

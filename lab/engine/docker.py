@@ -13,8 +13,8 @@ import docker
 
 from .. import labels as keys
 from ..agent import contract
-from . import captures, hostfw, hosts, image, inventory, steps
-from .api import (client, docker_errors, log_of, parallel, remove_container,
+from . import captures, hostfw, hosts, image, inventory, steps, userimage
+from .api import (client, docker_errors, parallel, remove_container,
                   together)
 from .networking import Attached, Wired
 
@@ -64,6 +64,7 @@ class DockerEngine:
             made = pool.submit(self.networking.make_networks, plan,
                                self.image)
             self.networking.begin(plan.run_id, made)
+            userimage.ensure(self.api, plan, self.progress)
             together(
                 lambda: self._reconcile(plan.run_id, plan.networks,
                                         helper=made.result()),
@@ -115,16 +116,14 @@ class DockerEngine:
             steps.tool(self.api, target, [contract.NET, "apply"])
 
     def kill(self, plan, host):
-        target = plan.host(host)
         with docker_errors(f"killing {host}"):
-            self.api.kill(target.container)
-            self.api.wait(target.container, timeout=30)
+            hosts.stop(self.api, plan.host(host))
 
     def restart(self, plan, host):
         target = plan.host(host)
         with docker_errors(f"restarting {host}"):
             seen = hosts.inits(self.api, target)
-            self.api.start(target.container)
+            self.api.start(target.netns)
             self.networking.started(plan, target)  # a new namespace
             hosts.await_ready(self.api, target, seen)
 
@@ -137,10 +136,10 @@ class DockerEngine:
             steps.tool(self.api, plan.host(host), argv)
 
     def logs(self, plan, host):
-        return log_of(self.api, plan.host(host).container)
+        return hosts.log(self.api, plan.host(host))
 
     def host_captures(self, plan, host):
-        return captures.of_host(self.api, plan.host(host).container)
+        return captures.of_host(self.api, plan.host(host).netns)
 
     # ------------------------------------------------------ labs by hand
 

@@ -1,15 +1,26 @@
-"""A lab host's container: made, started, plugged in, awaited until its
-init says ready, and its log."""
+"""A lab host's containers: made, started, plugged in, awaited until ready,
+and their log.
+
+A host of socklab's image is one container. A host of an image of the
+user's is two (app.py): socklab's image as its sidecar, holding the network
+namespace (wired, addressed, routed, firewalled, captured, running the
+built-in programs), and the user's image joined to it, running the
+services. `host.netns` names the container holding the namespace.
+"""
+import docker
+
 from ..agent import contract
 from ..errors import RunFailed
 from ..progress import tail
+from . import app
 from .api import log_of
 
 LOG_TAIL = 30     # lines of a host's log shown when it fails
 
 
 def make(api, image, networking, plan, host):
-    """Create, start and plug in the host (not awaiting its init)."""
+    """Create, start and plug in the host's network namespace (and create
+    the user's container, if it has one); do not await its init."""
     options = networking.create_options(host)
     limits = host.limits
     host_config = api.create_host_config(
@@ -24,47 +35,76 @@ def make(api, image, networking, plan, host):
         memswap_limit=limits.memory,  # no swap: a hog is stopped
         nano_cpus=int(limits.cpus * 1e9))
     container = api.create_container(
-        image, command=[contract.INIT], name=host.container,
-        hostname=host.name, labels=host.labels, working_dir=contract.WORKDIR,
-        environment=options.environment, host_config=host_config,
-        networking_config=options.config,
+        image, command=[contract.INIT], name=host.netns, hostname=host.name,
+        labels=host.labels if host.own_image else host.sidecar_labels,
+        working_dir=contract.WORKDIR, environment=options.environment,
+        host_config=host_config, networking_config=options.config,
         network_disabled=options.disabled)["Id"]
     networking.created(container, host)
     api.start(container)
     networking.started(plan, host)
+    if not host.own_image:
+        app.create(api, plan, host)
 
 
 def inits(api, host):
     """How many times the host's init has said ready (a restarted host's
     log holds its earlier starts)."""
-    return api.logs(host.container).count(
-        contract.INIT_READY.encode() + b"\n")
+    return api.logs(host.netns).count(contract.INIT_READY.encode() + b"\n")
 
 
 def await_ready(api, host, seen=0):
-    """Follow the host's log until its init says ready (for the seen+1-th
-    time) or failed."""
+    """Follow the host's init until it says ready (for the seen+1-th time)
+    or failed; then start the user's container, if any, and await its
+    services."""
     ready, failed = contract.INIT_READY.encode(), \
         contract.INIT_FAILED.encode()
-    stream = api.logs(host.container, stream=True, follow=True)
+    stream = api.logs(host.netns, stream=True, follow=True)
     pending = b""
     try:
         for chunk in stream:
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
+                if line.startswith(failed):
+                    _failed(api, host, line.decode("utf-8", "replace"))
                 if line == ready:
                     seen -= 1
                     if seen < 0:
-                        return
-                if line.startswith(failed):
-                    _failed(api, host, line.decode("utf-8", "replace"))
+                        break
+            else:
+                continue
+            break
+        else:
+            _failed(api, host, "the host stopped during set-up")
     finally:
         stream.close()
-    _failed(api, host, "the host stopped during set-up")
+    if not host.own_image:
+        why = app.start(api, host)
+        if why:
+            _failed(api, host, why)
 
 
 def _failed(api, host, why):
     raise RunFailed(f"host {host.name} could not start: {why}\n"
                     f"--- last lines of {host.name}'s log ---\n"
-                    f"{tail(log_of(api, host.container), LOG_TAIL)}")
+                    f"{tail(log(api, host), LOG_TAIL)}")
+
+
+def log(api, host):
+    """The host's log: its init's and services' output ("" if gone)."""
+    if host.own_image:
+        return log_of(api, host.container)
+    return log_of(api, host.netns) + log_of(api, host.container)
+
+
+def stop(api, host):
+    """Stop the host (the user's container first: it lives in the
+    sidecar's namespaces); returns once it has stopped."""
+    for container in dict.fromkeys((host.container, host.netns)):
+        try:
+            api.kill(container)
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: it had stopped already
+                raise
+        api.wait(container, timeout=30)

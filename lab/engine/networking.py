@@ -99,7 +99,7 @@ class Wired:
         self._plug(plan, host, [link])
 
     def _plug(self, plan, host, links):
-        pid = self.api.inspect_container(host.container)["State"]["Pid"]
+        pid = self.api.inspect_container(host.netns)["State"]["Pid"]
         self.helper(plan.run_id).call(wire(pid, links), f"host {host.name}")
 
 
@@ -158,10 +158,10 @@ class Attached:
         """Nothing: Docker attached the host as it started."""
 
     def disconnect(self, plan, host, link):
-        self.api.disconnect_container_from_network(host.container,
+        self.api.disconnect_container_from_network(host.netns,
                                                    link.network)
 
     def reconnect(self, plan, host, link):
         self.api.connect_container_to_network(
-            host.container, link.network,
+            host.netns, link.network,
             ipv4_address=link.address.split("/")[0])
