@@ -21,6 +21,7 @@ IMAGE = "socklab.image"        # on socklab's images
 # Helpers, the containers of socklab's own that are not lab hosts.
 WIRE = "wire"          # the run's wiring helper (wiring.py)
 CAPTURE_HELPER = "capture"
+FILES = "files"        # copies the scenario's folder into a volume
 HOSTFW = "hostfw"      # a short-lived one setting host rules
 FLOOD = "flood"        # swarm: broadcast flooding across nodes
 
@@ -40,6 +41,12 @@ def whole(run_id):
     is up, removed first by `down`. A lab without it was left half made
     or half removed by a killed `up` or `down`, and is swept."""
     return f"socklab-{run_id}-whole"
+
+
+def files(run_id):
+    """The volume holding a copy of the scenario's folder, on an engine
+    of another machine (a swarm node's), where no path of ours exists."""
+    return f"socklab-{run_id}-files"
 
 
 def container(run_id, host):

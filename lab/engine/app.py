@@ -31,7 +31,7 @@ from ..agent.step import Capture
 from ..errors import EnvironmentUnusable
 from ..plan import hosts_file
 from .api import log_of
-from .captures import files
+from . import captures
 
 TOOLS = "/.socklab"
 BUSYBOX = f"{TOOLS}/busybox"
@@ -40,9 +40,10 @@ ENDED = "socklab-init: service {n} exited with status"
 CAP = 1 << 20  # bytes of a step's stdout and stderr kept, as socklab-step
 
 
-def create(api, plan, host):
-    """Create the user's container in the host's sidecar's namespaces and
-    give it socklab's files; it starts once the sidecar is ready."""
+def create(api, host, files):
+    """Create the user's container in the host's sidecar's namespaces (the
+    scenario's folder from files: a path or a volume) and give it socklab's
+    files; it starts once the sidecar is ready."""
     limits = host.limits
     try:
         container = api.create_container(
@@ -50,8 +51,7 @@ def create(api, plan, host):
             name=host.container, labels=host.labels,
             working_dir=contract.WORKDIR,
             host_config=api.create_host_config(
-                binds={plan.directory: {"bind": contract.WORKDIR,
-                                        "mode": "ro"}},
+                binds={files: {"bind": contract.WORKDIR, "mode": "ro"}},
                 network_mode=f"container:{host.netns}",
                 pid_mode=f"container:{host.netns}",
                 cap_add=["NET_ADMIN"] if host.net_admin else None,
@@ -63,14 +63,15 @@ def create(api, plan, host):
             f"host {host.name}: no image {host.image!r} on this engine, and "
             "socklab never pulls: `docker pull`, `docker load` or `docker "
             "build` it first, or give the host `build: FOLDER`") from None
-    busybox = files(api, host.netns, "/bin/busybox").get("busybox")
+    busybox = captures.files(api, host.netns, "/bin/busybox").get(
+        "busybox")
     if not busybox:
         raise EnvironmentUnusable("socklab's host image has no "
                                   "/bin/busybox: `socklab build` it again")
+    commands = [argv(api, container, s.run) for s in host.app_services]
     api.put_archive(container, "/", _archive({
         f"{TOOLS[1:]}/busybox": (busybox, 0o755),
-        SCRIPT[1:]: (script(host, _exists(api, container, "/bin/sh"))
-                     .encode(), 0o644),
+        SCRIPT[1:]: (script(commands).encode(), 0o644),
         "etc/hosts": (hosts_file(host.extra_hosts).encode(), 0o644)}))
 
 
@@ -99,19 +100,35 @@ def _archive(members):
     return buffer.getvalue()
 
 
-def argv(command, shell):
+def argv(api, container, command):
     """How a command line runs in the image: by its shell, if it has one,
-    else as a plain argument list."""
-    return ["/bin/sh", "-c", command] if shell else shlex.split(command)
+    else as a plain argument list, its program found on the image's PATH
+    (busybox would otherwise run a program of its own by that name: the
+    image would seem to have `echo` or `cat` that it does not have).
+    None: the image has no such program."""
+    if _exists(api, container, "/bin/sh"):
+        return ["/bin/sh", "-c", command]
+    words = shlex.split(command)
+    if not words or "/" in words[0]:
+        return words or None
+    env = api.inspect_container(container)["Config"].get("Env") or []
+    path = dict(e.split("=", 1) for e in env if "=" in e).get(
+        "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    for folder in path.split(":"):
+        if folder and _exists(api, container, f"{folder}/{words[0]}"):
+            return [f"{folder}/{words[0]}", *words[1:]]
+    return None
 
 
-def script(host, shell):
-    """The container's main process: the host's services, in order, each
-    one's end said in the log; then it stays (the host is up)."""
+def script(commands):
+    """The container's main process: the host's services (argument lists,
+    or None for a program the image lacks), in order, each one's end said
+    in the log; then it stays (the host is up)."""
     lines = ["# socklab: the host's services, started in order",
              f"cd {contract.WORKDIR}"]
-    for n, service in enumerate(host.app_services, 1):
-        command = " ".join(map(shlex.quote, argv(service.run, shell)))
+    for n, words in enumerate(commands, 1):
+        command = " ".join(map(shlex.quote, words)) if words else \
+            "echo 'no such program in this image'; false"
         lines.append(f'({command}; echo "{ENDED.format(n=n)} $?") 2>&1 &')
     lines += ["wait", f"exec {BUSYBOX} sleep 2147483647"]
     return "\n".join(lines) + "\n"
@@ -162,10 +179,14 @@ def execute(api, host, command, timeout):
     """Run a step's command in the user's container; return an envelope
     like socklab-step's."""
     start_at = time.monotonic()
-    shell = _exists(api, host.container, "/bin/sh")
+    words = argv(api, host.container, command)
+    if words is None:
+        return {"exit": 127, "stdout": "", "stderr": f"{command}: no such "
+                "program in this image\n", "elapsed_ms": 0.0,
+                "step_timed_out": False, "cut": []}
     exec_id = api.exec_create(host.container, [
         BUSYBOX, "timeout", "-s", "KILL", str(max(1, round(timeout))),
-        *argv(command, shell)], workdir=contract.WORKDIR)["Id"]
+        *words], workdir=contract.WORKDIR)["Id"]
     out, err = Capture(CAP), Capture(CAP)
     for chunk_out, chunk_err in api.exec_start(exec_id, stream=True,
                                                demux=True):

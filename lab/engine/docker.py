@@ -8,6 +8,7 @@ the machine's firewall rules (hostfw.py). This class holds them together
 and is the Engine (lab/engine/__init__.py) the runner drives.
 """
 import concurrent.futures
+import threading
 
 import docker
 
@@ -20,12 +21,16 @@ from .networking import Attached, Wired
 
 
 class DockerEngine:
-    def __init__(self, api, progress, networking):
+    def __init__(self, api, progress, networking, copies_files=False):
         self.api = api             # docker-py's low-level APIClient
         self.progress = progress
         self.networking = networking
         self.image = None          # the host image's tag, after prepare()
         self.subnets_clash = networking.subnets_clash
+        # On another machine no path of ours exists: the scenario's folder
+        # is copied into a volume there, once per run (run id -> volume).
+        self.copies_files, self.copies = copies_files, {}
+        self.lock = threading.Lock()
 
     @classmethod
     def from_env(cls, progress, base_url=None, attach=False):
@@ -33,7 +38,8 @@ class DockerEngine:
         base_url, that one. attach: Docker attaches the hosts (a swarm
         node's overlays) instead of socklab wiring them."""
         api = client(base_url)
-        return cls(api, progress, Attached(api) if attach else Wired(api))
+        return cls(api, progress, Attached(api) if attach else Wired(api),
+                   copies_files=base_url is not None)
 
     def prepare(self):
         with docker_errors("building the host image"):
@@ -78,8 +84,8 @@ class DockerEngine:
         runs while later ones are made, and no creation waits for an
         earlier host's readiness."""
         parallel(lambda host: hosts.make(self.api, self.image,
-                                         self.networking, plan, host),
-                 plan.hosts)
+                                         self.networking, plan, host,
+                                         self._files(plan)), plan.hosts)
         parallel(lambda host: hosts.await_ready(self.api, host), plan.hosts)
 
     def _captures(self, plan, made):
@@ -90,8 +96,20 @@ class DockerEngine:
     def start_host(self, plan, host):
         """Create, start and plug in one host, and await its init (a swarm
         places hosts one by one)."""
-        hosts.make(self.api, self.image, self.networking, plan, host)
+        hosts.make(self.api, self.image, self.networking, plan, host,
+                   self._files(plan))
         hosts.await_ready(self.api, host)
+
+    def _files(self, plan):
+        """What the hosts here mount as the scenario's folder: the folder,
+        or (an engine on another machine) a volume with a copy of it."""
+        if not self.copies_files:
+            return plan.directory
+        with self.lock:
+            if plan.run_id not in self.copies:
+                self.copies[plan.run_id] = hosts.copy_files(
+                    self.api, self.image, plan)
+            return self.copies[plan.run_id]
 
     def remove_host(self, container):
         remove_container(self.api, container)
@@ -195,8 +213,10 @@ class DockerEngine:
                                       names)
 
     def remove_containers(self, run_id):
-        """Remove the run's containers here (not its networks or host
-        rules); return their names (a swarm's teardown, node by node)."""
+        """Remove the run's containers and volumes here (not its networks
+        or host rules); return their names (a swarm's teardown, node by
+        node)."""
+        self.copies.pop(run_id, None)
         return inventory.remove_containers(self.api, run_id)
 
     def runs(self):

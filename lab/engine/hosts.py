@@ -7,24 +7,29 @@ namespace (wired, addressed, routed, firewalled, captured, running the
 built-in programs), and the user's image joined to it, running the
 services. `host.netns` names the container holding the namespace.
 """
+import io
+import tarfile
+
 import docker
 
+from .. import labels as keys
 from ..agent import contract
 from ..errors import RunFailed
 from ..progress import tail
 from . import app
-from .api import log_of
+from .api import log_of, remove_container
 
 LOG_TAIL = 30     # lines of a host's log shown when it fails
 
 
-def make(api, image, networking, plan, host):
+def make(api, image, networking, plan, host, files):
     """Create, start and plug in the host's network namespace (and create
-    the user's container, if it has one); do not await its init."""
+    the user's container, if it has one); do not await its init. files:
+    the scenario's folder, or a volume with a copy of it."""
     options = networking.create_options(host)
     limits = host.limits
     host_config = api.create_host_config(
-        binds={plan.directory: {"bind": contract.WORKDIR, "mode": "ro"}},
+        binds={files: {"bind": contract.WORKDIR, "mode": "ro"}},
         # NET_ADMIN stays inside the host's own network namespace; the
         # init needs it for addresses and routes, programs run without.
         cap_add=["NET_ADMIN"], init=True, network_mode=options.mode,
@@ -44,7 +49,7 @@ def make(api, image, networking, plan, host):
     api.start(container)
     networking.started(plan, host)
     if not host.own_image:
-        app.create(api, plan, host)
+        app.create(api, host, files)
 
 
 def inits(api, host):
@@ -108,3 +113,25 @@ def stop(api, host):
             if exc.status_code != 409:  # 409: it had stopped already
                 raise
         api.wait(container, timeout=30)
+
+
+def copy_files(api, image, plan):
+    """A volume holding a copy of the scenario's folder, for an engine on
+    another machine (no path of this one exists there): mounted read-only
+    at the scenario's place in every host, as the folder is here. Returns
+    its name."""
+    volume = keys.files(plan.run_id)
+    api.create_volume(volume, labels=plan.labels)
+    helper = api.create_container(
+        image, command=["true"], labels={**plan.labels,
+                                         keys.HELPER: keys.FILES},
+        host_config=api.create_host_config(binds={volume: {
+            "bind": "/files", "mode": "rw"}}, network_mode="none"))["Id"]
+    try:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(plan.directory, arcname=".")
+        api.put_archive(helper, "/files", buffer.getvalue())
+    finally:
+        remove_container(api, helper)
+    return volume

@@ -62,10 +62,8 @@ def mark_whole(api, labels):
 
 def unmark(api, run_id):
     """The first thing `down` does: from here the lab is half removed."""
-    for volume in api.volumes(filters=keys.of_run(run_id)).get(
-            "Volumes") or ():
-        with contextlib.suppress(docker.errors.NotFound):
-            api.remove_volume(volume["Name"], force=True)
+    with contextlib.suppress(docker.errors.NotFound):
+        api.remove_volume(keys.whole(run_id), force=True)
 
 
 def labs(api):
@@ -107,6 +105,11 @@ def remove_containers(api, run_id, meanwhile=lambda: None):
     doomed = api.containers(all=True, filters=keys.of_run(run_id))
     together(lambda: parallel(lambda c: remove_container(api, c["Id"]),
                               doomed), meanwhile)
+    # Its volumes (a copy of the scenario's files) are free now.
+    for volume in api.volumes(filters=keys.of_run(run_id)).get(
+            "Volumes") or ():
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_volume(volume["Name"], force=True)
     return [n.lstrip("/") for c in doomed for n in c["Names"]]
 
 

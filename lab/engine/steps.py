@@ -92,3 +92,4 @@ def attached(api, container, argv, out, err):
                 stream.write(chunk)
                 stream.flush()
     return api.exec_inspect(exec_id)["ExitCode"]
+

@@ -234,8 +234,13 @@ class _Builder:
             self.report(where + ("build",), "give `image` or `build`, not "
                         "both")
         if build:
-            folder = (self.doc.path.parent / build).resolve()
-            if not (folder / "Dockerfile").is_file():
+            home = self.doc.path.parent.resolve()
+            folder = (home / build).resolve()
+            if folder != home and home not in folder.parents:
+                self.report(where + ("build",), f"{build!r} is outside the "
+                            f"scenario's folder {home}; `build` names a "
+                            "folder inside it (with a Dockerfile)")
+            elif not (folder / "Dockerfile").is_file():
                 self.report(where + ("build",), f"{build!r}: no Dockerfile "
                             f"in {folder}; `build` names a folder next to the"
                             " scenario that has one")
