@@ -84,6 +84,10 @@ class Engine(Protocol):
         live run's id, holding the turn), their host rules too. Return
         their run ids."""
 
+    def prune_builds(self) -> List[str]:
+        """Remove the images built from scenarios' folders (`build:`) that
+        no container uses; return their tags (`socklab clean --builds`)."""
+
     # Labs by hand: up, ls, exec, shell, logs, down.
     def labs(self) -> List[Lab]:
         """The labs left running by `socklab up`, by name."""

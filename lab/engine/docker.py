@@ -45,17 +45,18 @@ class DockerEngine:
         with docker_errors("building the host image"):
             self.image = image.ensure(self.api, self.progress)
 
-    def copy_image(self, source, name):
-        """Have source's host image here too, copied from its engine (a
-        swarm's node, called name; no registry is needed)."""
-        self.image = source.image
-        with docker_errors(f"copying the host image to {name}"):
+    def copy_image(self, source, name, tag=None):
+        """Have an image of source's engine here too (by default its host
+        image, then this engine's too), copied from it: a swarm's node,
+        called name; no registry is needed."""
+        if tag is None:
+            tag = self.image = source.image
+        with docker_errors(f"copying {tag} to {name}"):
             try:
-                self.api.inspect_image(self.image)
+                self.api.inspect_image(tag)
             except docker.errors.ImageNotFound:
-                with self.progress.phase(f"copying {self.image} to "
-                                         f"node {name}"):
-                    self.api.load_image(source.api.get_image(self.image))
+                with self.progress.phase(f"copying {tag} to node {name}"):
+                    self.api.load_image(source.api.get_image(tag))
 
     # ------------------------------------------------------------- bring-up
 
@@ -231,6 +232,10 @@ class DockerEngine:
             if owner:
                 self._reconcile(owner)
         return dead
+
+    def prune_builds(self):
+        with docker_errors("removing socklab's builds"):
+            return inventory.prune_builds(self.api)
 
     def _reconcile(self, owner, networks=(), drop=None, helper=None):
         hostfw.reconcile(self.api, self.image, owner, self.runs, networks,

@@ -161,6 +161,22 @@ def _disconnect_all(api, network, names):
                                                       force=True)
 
 
+def prune_builds(api):
+    """Remove the images socklab built from scenarios' folders (build:)
+    that no container uses; return their tags. The next run that wants
+    one builds it again."""
+    used = {c["ImageID"] for c in api.containers(all=True)}
+    removed = []
+    for image in api.images(filters={"label": f"{keys.IMAGE}=build"}):
+        if image["Id"] in used:
+            continue
+        for tag in image.get("RepoTags") or [image["Id"]]:
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_image(tag)
+                removed.append(tag)
+    return removed
+
+
 def sweep(run_modes, down, say):
     """Take down every run that has resources and whose process is gone
     (`up` and compose labs stay); return their ids."""
