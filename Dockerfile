@@ -4,16 +4,19 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
-# The tools the built-in programs and the host init use, and the few a
-# person poking at a lab reaches for first: ping, tracepath, nc. Whatever
-# the base lacks comes from Debian (an ordinary Python base lacks them all).
+# The tools the built-in programs and the host init use, the few a person
+# poking at a lab reaches for first (ping, tracepath, nc), and a static
+# busybox, which socklab puts into hosts that run an image of the user's
+# (it needs no library of theirs). Whatever the base lacks comes from
+# Debian (an ordinary Python base lacks them all).
 RUN missing=; \
     for tool in ip iptables tcpdump ps setpriv ping tracepath nc; do \
       command -v $tool >/dev/null || missing=yes; done; \
+    dpkg -s busybox-static >/dev/null 2>&1 || missing=yes; \
     if [ -n "$missing" ]; then \
       apt-get update && apt-get install -y --no-install-recommends \
         iproute2 iptables tcpdump procps util-linux \
-        iputils-ping iputils-tracepath netcat-openbsd && \
+        iputils-ping iputils-tracepath netcat-openbsd busybox-static && \
       apt-get clean && \
       rm -rf /var/lib/apt/lists/*; \
     fi

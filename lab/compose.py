@@ -63,7 +63,10 @@ def export(scenario, base_dir="."):
     }}
     # The hosts as a run would make them: same environment, names, limits.
     for host in plans.make(scenario, "compose", mode="compose").hosts:
-        services[host.name] = {
+        folder = _relative(scenario.directory, base_dir)
+        if not host.own_image:  # socklab's image holds its network
+            services[host.name] = _app(host, folder, base_dir, labels)
+        services[host.name if host.own_image else f"{host.name}-net"] = {
             "image": IMAGE, "hostname": host.name, "init": True,
             "depends_on": ["hostfw"], "cap_add": ["NET_ADMIN"],
             "sysctls": {"net.ipv4.ip_forward": "1" if host.forward else "0"},
@@ -72,13 +75,13 @@ def export(scenario, base_dir="."):
             "memswap_limit": host.limits.memory,
             "cpus": host.limits.cpus,
             "working_dir": contract.WORKDIR,
-            "volumes": [f"{_relative(scenario.directory, base_dir)}:"
-                        f"{contract.WORKDIR}:ro"],
+            "volumes": [f"{folder}:{contract.WORKDIR}:ro"],
             "extra_hosts": [f"{n}:{a}" for n, a in host.extra_hosts.items()],
             "environment": host.environment,
             "networks": {n: {"ipv4_address": str(a)} for n, a in
                          scenario.host(host.name).interfaces},
-            "labels": {**labels, keys.HOST: host.name},
+            "labels": {**labels, keys.HOST: host.name} if host.own_image
+            else {**labels, keys.NETNS: host.name},
         }
     networks = {
         n.name: {
@@ -106,6 +109,25 @@ def export(scenario, base_dir="."):
                       "networks": networks}, Dumper=_Dumper, sort_keys=False,
                      allow_unicode=True, width=1000)
     return header + body
+
+
+def _app(host, folder, base_dir, labels):
+    """The service of a host that runs an image of the user's, in the
+    network and process namespaces of its socklab sidecar. Compose cannot
+    put socklab's busybox into the image as a run does (engine/app.py): its
+    services run by the image's own shell, which it then needs."""
+    image = {"build": _relative(host.build, base_dir)} if host.build \
+        else {"image": host.image}
+    script = " & ".join(s.run for s in host.app_services) or "true"
+    return {**image, "network_mode": f"service:{host.name}-net",
+            "pid": f"service:{host.name}-net",
+            "depends_on": [f"{host.name}-net"],
+            "entrypoint": ["/bin/sh", "-c", f"{script}; wait"],
+            "working_dir": contract.WORKDIR,
+            "volumes": [f"{folder}:{contract.WORKDIR}:ro"],
+            "pids_limit": host.limits.pids, "mem_limit": host.limits.memory,
+            "memswap_limit": host.limits.memory, "cpus": host.limits.cpus,
+            "labels": {**labels, keys.HOST: host.name}}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -12,6 +12,8 @@ MODE = "socklab.mode"          # "run" (ends with its process), "up", "compose"
 HOST = "socklab.host"          # on a lab host: its scenario name
 NETWORK = "socklab.network"    # on a lab network: its scenario name
 HELPER = "socklab.helper"      # on socklab's own containers: which (below)
+NETNS = "socklab.netns"        # on the network sidecar of a host that runs
+#                                an image of the user's: that host's name
 CAPTURE = "socklab.capture"    # a swarm capture helper's file name
 NODE = "socklab.node"          # swarm: the node a host was placed on
 IMAGE = "socklab.image"        # on socklab's images
@@ -19,6 +21,7 @@ IMAGE = "socklab.image"        # on socklab's images
 # Helpers, the containers of socklab's own that are not lab hosts.
 WIRE = "wire"          # the run's wiring helper (wiring.py)
 CAPTURE_HELPER = "capture"
+FILES = "files"        # copies the scenario's folder into a volume
 HOSTFW = "hostfw"      # a short-lived one setting host rules
 FLOOD = "flood"        # swarm: broadcast flooding across nodes
 
@@ -40,8 +43,20 @@ def whole(run_id):
     return f"socklab-{run_id}-whole"
 
 
+def files(run_id):
+    """The volume holding a copy of the scenario's folder, on an engine
+    of another machine (a swarm node's), where no path of ours exists."""
+    return f"socklab-{run_id}-files"
+
+
 def container(run_id, host):
     return f"socklab-{run_id}-{host}"
+
+
+def sidecar(run_id, host):
+    """The container of socklab's image that holds the network namespace of
+    a host running an image of the user's (engine/app.py)."""
+    return f"socklab-{run_id}-{host}-net"
 
 
 def network(run_id, name):

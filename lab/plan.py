@@ -1,8 +1,11 @@
 """What a run will create, decided before Docker is touched: names, labels,
 addresses, each host's configuration. Pure data, unit-tested without Docker.
 """
+import hashlib
 import json
+import re
 import secrets
+from pathlib import Path
 from dataclasses import dataclass
 
 from . import labels as keys, runs
@@ -48,6 +51,17 @@ class HostPlan:
     node: str = ""     # swarm only: the node the scenario pins it to
     node_at: str = ""  # where the scenario says so, for errors
     links: tuple = ()  # Link per attachment, same order
+    image: str = ""    # an image of the user's ("": socklab's own)
+    build: str = ""    # the folder that image is built from, if built
+    app_services: tuple = ()  # model.Service run in the user's image
+    netns: str = ""    # the container holding its network namespace: its
+    #                    own, or (an image of the user's) its sidecar's
+    sidecar_labels: dict = None
+
+    @property
+    def own_image(self):
+        """Runs socklab's image (no sidecar)."""
+        return not self.image
 
 
 @dataclass(frozen=True)
@@ -125,13 +139,31 @@ def impairments(scenario, host):
     return found
 
 
+def in_image(host, service):
+    """Does the service run in the user's image? (A built-in program runs
+    in socklab's, on the host's sidecar, with the same addresses.)"""
+    return bool(host.image or host.build) and service.program is None
+
+
+def build_tag(folder):
+    """The tag of the image built from a folder: its content's hash, so it
+    is rebuilt when the folder changes and only then."""
+    digest = hashlib.sha256()
+    root = Path(folder)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" +
+                      path.read_bytes() + b"\0")
+    name = re.sub(r"[^a-z0-9_.-]", "-", root.name.lower()).strip(".-") or "x"
+    return f"socklab-build-{name}:{digest.hexdigest()[:12]}"
+
+
 def host_config(host, scenario):
     """What socklab-init, inside the host, needs to know (SOCKLAB_HOST)."""
     routes = [{"to": "default", "via": str(host.gateway)}] \
         if host.gateway else []
     routes += [{"to": r.to, "via": str(r.via)} for r in host.routes]
     services = []
-    for service in host.services:
+    for service in (s for s in host.services if not in_image(host, s)):
         ready = service.ready
         check = {} if ready.kind == "started" else \
             {ready.kind: True if ready.kind == "signal" else ready.value}
@@ -170,8 +202,10 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
             contract.INTERFACES: json.dumps(
                 {n: str(a) for n, a in host.interfaces}),
         }
+        image = host.image or (build_tag(host.build) if host.build else "")
+        container = keys.container(run_id, host.name)
         hosts.append(HostPlan(
-            name=host.name, container=keys.container(run_id, host.name),
+            name=host.name, container=container,
             attachments=tuple((docker_net[n], str(a))
                               for n, a in host.interfaces),
             extra_hosts=table, environment=environment,
@@ -184,7 +218,12 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
                      keys.veth(run_id, number, k),
                      f"{a}/{scenario.network(n).subnet.prefixlen}",
                      "02:42:" + ":".join(f"{b:02x}" for b in a.packed))
-                for k, (n, a) in enumerate(host.interfaces))))
+                for k, (n, a) in enumerate(host.interfaces)),
+            image=image, build=host.build,
+            app_services=tuple(s for s in host.services
+                               if in_image(host, s)),
+            netns=keys.sidecar(run_id, host.name) if image else container,
+            sidecar_labels={**labels, keys.NETNS: host.name}))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),

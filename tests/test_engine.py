@@ -42,10 +42,10 @@ def missing(cls):
         if names != [p.name for p in want] or extra:
             problems.append(f"{name}{inspect.signature(declared)}: takes "
                             f"{[p.name for p in have]}")
-    for name in attributes:
+    for name in sorted(attributes):
         init = inspect.getsource(cls.__init__)
-        if not isinstance(inspect.getattr_static(cls, name, None),
-                          property) and f"self.{name} =" not in init:
+        if inspect.getattr_static(cls, name, None) is None and \
+                f"self.{name} =" not in init:
             problems.append(f"{name}: no such attribute")
     return problems
 
@@ -60,7 +60,8 @@ def test_an_engine_short_of_a_member_is_caught():
     lacking = type("Lacking", (), {k: v for k, v in vars(cls).items()
                                    if k not in ("heal", "__init__")})
     lacking.__init__ = lambda self: None
-    assert missing(lacking) == ["heal: missing", "image: no such attribute"]
+    assert missing(lacking) == ["heal: missing", "image: no such attribute",
+                                "subnets_clash: no such attribute"]
     other = type("Other", (cls,), {"kill": lambda self, plan: None})
     assert missing(other) == [
         "kill(self, plan: lab.plan.Plan, host: str) -> None: takes "

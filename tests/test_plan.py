@@ -99,7 +99,8 @@ def test_wiring_lines_make_and_cut_the_veth_pairs(write):
         "link set vabcd123400000 master slabcd12340 up"]
     assert bridges(["slabcd12340"]) == [
         "link add slabcd12340 type bridge mcast_snooping 0",
-        "link set slabcd12340 addrgenmode none arp off"]
+        "link set slabcd12340 addrgenmode none arp off",
+        "link set slabcd12340 up"]
     assert cut(links) == ["link del vabcd123400000",
                           "link del vabcd123400001"]
 

@@ -388,6 +388,24 @@ def test_hosts_spread_over_two_engines_and_the_library_passes(
 
 
 @pytest.mark.docker
+def test_students_programs_run_on_the_second_engine(swarm, two_engines,
+                                                    tmp_path):
+    """The scenario's folder reaches a host on an engine where none of this
+    machine's paths exist (copied there, read-only): the student's server,
+    pinned to the second engine, runs its own files."""
+    folder = tmp_path / "student"
+    shutil.copytree(ROOT / "scenarios" / "student", folder)
+    path = folder / "student.yaml"
+    worker = two_engines.info()["Name"]
+    path.write_text(path.read_text().replace(
+        "    interfaces: {lan: 10.32.0.10}\n",
+        f"    interfaces: {{lan: 10.32.0.10}}\n    node: {worker}\n", 1))
+    assert f"node: {worker}" in path.read_text()
+    _run(path, "--results", tmp_path / "out")
+    assert _engines_leftovers(two_engines.api) == []
+
+
+@pytest.mark.docker
 def test_a_signal_mid_run_clears_both_engines(swarm, two_engines, write,
                                               tmp_path):
     path = write("""

@@ -53,17 +53,28 @@ def _pump(process, number, pattern, matched):
 
 def _listening(protocol, port):
     """Is some socket of this host bound (udp) or listening (tcp) on port?"""
+    tables = []
     for suffix in ("", "6"):
         try:
             with open(f"/proc/net/{protocol}{suffix}") as table:
-                rows = table.read().splitlines()[1:]
+                tables.append(table.read())
         except OSError:
             continue
-        for row in rows:
-            local, state = row.split()[1], row.split()[3]
-            if int(local.rsplit(":", 1)[1], 16) == port and \
-                    (protocol == "udp" or state == "0A"):
-                return True
+    return bound(protocol, port, "\n".join(tables))
+
+
+def bound(protocol, port, tables):
+    """Does /proc/net/tcp[6] (udp[6]) text show a socket bound (udp) or
+    listening (tcp) on port? (Also read from outside a host: engine/app.py.)
+    """
+    for row in tables.splitlines():
+        fields = row.split()
+        if len(fields) < 4 or ":" not in fields[1] or fields[0] == "sl":
+            continue  # a header
+        local, state = fields[1], fields[3]
+        if int(local.rsplit(":", 1)[1], 16) == port and \
+                (protocol == "udp" or state == "0A"):
+            return True
     return False
 
 

@@ -28,6 +28,8 @@ class Lab:
 
 class Engine(Protocol):
     image: Optional[str]  # the host image's tag, once prepare() has run
+    subnets_clash: bool   # labs whose subnets overlap cannot be up at once
+    #                       (Docker's networks): they take turns (runs.py)
 
     @classmethod
     def from_env(cls, progress) -> "Engine":
@@ -81,6 +83,10 @@ class Engine(Protocol):
         """Tear down what runs no longer alive left behind; with owner (a
         live run's id, holding the turn), their host rules too. Return
         their run ids."""
+
+    def prune_builds(self) -> List[str]:
+        """Remove the images built from scenarios' folders (`build:`) that
+        no container uses; return their tags (`socklab clean --builds`)."""
 
     # Labs by hand: up, ls, exec, shell, logs, down.
     def labs(self) -> List[Lab]:

@@ -8,24 +8,29 @@ the machine's firewall rules (hostfw.py). This class holds them together
 and is the Engine (lab/engine/__init__.py) the runner drives.
 """
 import concurrent.futures
+import threading
 
 import docker
 
 from .. import labels as keys
 from ..agent import contract
-from ..errors import EnvironmentUnusable
-from . import captures, hostfw, hosts, image, inventory, steps
-from .api import (client, docker_errors, log_of, parallel, remove_container,
+from . import captures, hostfw, hosts, image, inventory, steps, userimage
+from .api import (client, docker_errors, parallel, remove_container,
                   together)
 from .networking import Attached, Wired
 
 
 class DockerEngine:
-    def __init__(self, api, progress, networking):
+    def __init__(self, api, progress, networking, copies_files=False):
         self.api = api             # docker-py's low-level APIClient
         self.progress = progress
         self.networking = networking
         self.image = None          # the host image's tag, after prepare()
+        self.subnets_clash = networking.subnets_clash
+        # On another machine no path of ours exists: the scenario's folder
+        # is copied into a volume there, once per run (run id -> volume).
+        self.copies_files, self.copies = copies_files, {}
+        self.lock = threading.Lock()
 
     @classmethod
     def from_env(cls, progress, base_url=None, attach=False):
@@ -33,23 +38,25 @@ class DockerEngine:
         base_url, that one. attach: Docker attaches the hosts (a swarm
         node's overlays) instead of socklab wiring them."""
         api = client(base_url)
-        return cls(api, progress, Attached(api) if attach else Wired(api))
+        return cls(api, progress, Attached(api) if attach else Wired(api),
+                   copies_files=base_url is not None)
 
     def prepare(self):
         with docker_errors("building the host image"):
             self.image = image.ensure(self.api, self.progress)
 
-    def copy_image(self, source, name):
-        """Have source's host image here too, copied from its engine (a
-        swarm's node, called name; no registry is needed)."""
-        self.image = source.image
-        with docker_errors(f"copying the host image to {name}"):
+    def copy_image(self, source, name, tag=None):
+        """Have an image of source's engine here too (by default its host
+        image, then this engine's too), copied from it: a swarm's node,
+        called name; no registry is needed."""
+        if tag is None:
+            tag = self.image = source.image
+        with docker_errors(f"copying {tag} to {name}"):
             try:
-                self.api.inspect_image(self.image)
+                self.api.inspect_image(tag)
             except docker.errors.ImageNotFound:
-                with self.progress.phase(f"copying {self.image} to "
-                                         f"node {name}"):
-                    self.api.load_image(source.api.get_image(self.image))
+                with self.progress.phase(f"copying {tag} to node {name}"):
+                    self.api.load_image(source.api.get_image(tag))
 
     # ------------------------------------------------------------- bring-up
 
@@ -61,8 +68,10 @@ class DockerEngine:
         # created. The daemon's own speed is the floor (BENCHMARKS.md).
         with docker_errors("setting up the lab"), \
                 concurrent.futures.ThreadPoolExecutor(1) as pool:
-            made = pool.submit(self._networks, plan)
+            made = pool.submit(self.networking.make_networks, plan,
+                               self.image)
             self.networking.begin(plan.run_id, made)
+            userimage.ensure(self.api, plan, self.progress)
             together(
                 lambda: self._reconcile(plan.run_id, plan.networks,
                                         helper=made.result()),
@@ -71,41 +80,13 @@ class DockerEngine:
             if plan.mode == keys.UP_MODE:
                 inventory.mark_whole(self.api, plan.labels)
 
-    def _networks(self, plan):
-        """Make the run's wiring helper, if it has one (it makes the
-        bridges), then the networks; return the helper (None without)."""
-        helper = self.networking.start_helper(plan, self.image)
-        parallel(self._network, plan.networks)
-        return helper
-
-    def _network(self, net):
-        ipam = docker.types.IPAMConfig(pool_configs=[
-            docker.types.IPAMPool(subnet=net.subnet, gateway=net.gateway)])
-        try:
-            self.api.create_network(
-                net.docker_name, driver="bridge", internal=True, ipam=ipam,
-                labels=net.labels, check_duplicate=True, options={
-                    "com.docker.network.bridge.name": net.bridge,
-                    # No address on the host's side: the machine itself is
-                    # not on the lab's segments.
-                    "com.docker.network.bridge.inhibit_ipv4": "true"})
-        except docker.errors.APIError as exc:
-            if "overlap" in str(exc):
-                raise EnvironmentUnusable(
-                    f"network {net.name} ({net.subnet}) overlaps a Docker "
-                    "network that is not this run's: a lab left up (`socklab"
-                    " ls`, `socklab down NAME`), a compose lab, or another "
-                    "network (`docker network ls`). Remove it or change the "
-                    "scenario's subnet.") from None
-            raise
-
     def _hosts(self, plan):
         """Make every host, then wait until each is ready: a host's init
         runs while later ones are made, and no creation waits for an
         earlier host's readiness."""
         parallel(lambda host: hosts.make(self.api, self.image,
-                                         self.networking, plan, host),
-                 plan.hosts)
+                                         self.networking, plan, host,
+                                         self._files(plan)), plan.hosts)
         parallel(lambda host: hosts.await_ready(self.api, host), plan.hosts)
 
     def _captures(self, plan, made):
@@ -116,8 +97,20 @@ class DockerEngine:
     def start_host(self, plan, host):
         """Create, start and plug in one host, and await its init (a swarm
         places hosts one by one)."""
-        hosts.make(self.api, self.image, self.networking, plan, host)
+        hosts.make(self.api, self.image, self.networking, plan, host,
+                   self._files(plan))
         hosts.await_ready(self.api, host)
+
+    def _files(self, plan):
+        """What the hosts here mount as the scenario's folder: the folder,
+        or (an engine on another machine) a volume with a copy of it."""
+        if not self.copies_files:
+            return plan.directory
+        with self.lock:
+            if plan.run_id not in self.copies:
+                self.copies[plan.run_id] = hosts.copy_files(
+                    self.api, self.image, plan)
+            return self.copies[plan.run_id]
 
     def remove_host(self, container):
         remove_container(self.api, container)
@@ -142,16 +135,14 @@ class DockerEngine:
             steps.tool(self.api, target, [contract.NET, "apply"])
 
     def kill(self, plan, host):
-        target = plan.host(host)
         with docker_errors(f"killing {host}"):
-            self.api.kill(target.container)
-            self.api.wait(target.container, timeout=30)
+            hosts.stop(self.api, plan.host(host))
 
     def restart(self, plan, host):
         target = plan.host(host)
         with docker_errors(f"restarting {host}"):
             seen = hosts.inits(self.api, target)
-            self.api.start(target.container)
+            self.api.start(target.netns)
             self.networking.started(plan, target)  # a new namespace
             hosts.await_ready(self.api, target, seen)
 
@@ -164,10 +155,10 @@ class DockerEngine:
             steps.tool(self.api, plan.host(host), argv)
 
     def logs(self, plan, host):
-        return log_of(self.api, plan.host(host).container)
+        return hosts.log(self.api, plan.host(host))
 
     def host_captures(self, plan, host):
-        return captures.of_host(self.api, plan.host(host).container)
+        return captures.of_host(self.api, plan.host(host).netns)
 
     # ------------------------------------------------------ labs by hand
 
@@ -216,20 +207,17 @@ class DockerEngine:
             def drop_rules():
                 if rules:
                     self._reconcile(run_id, drop=run_id)
-            if self.networking.hosts_hold_networks:
-                names = inventory.remove_containers(self.api, run_id,
-                                                    drop_rules)
-                inventory.remove_networks(self.api, run_id,
-                                          self.progress.say, names)
-                return
-            together(lambda: inventory.remove_containers(self.api, run_id,
-                                                         drop_rules),
-                     lambda: inventory.remove_networks(self.api, run_id,
-                                                       self.progress.say))
+            # Docker's networks (where it attached hosts) go once the hosts
+            # have; socklab's bridges go with the rules (hostfw.py).
+            names = inventory.remove_containers(self.api, run_id, drop_rules)
+            inventory.remove_networks(self.api, run_id, self.progress.say,
+                                      names)
 
     def remove_containers(self, run_id):
-        """Remove the run's containers here (not its networks or host
-        rules); return their names (a swarm's teardown, node by node)."""
+        """Remove the run's containers and volumes here (not its networks
+        or host rules); return their names (a swarm's teardown, node by
+        node)."""
+        self.copies.pop(run_id, None)
         return inventory.remove_containers(self.api, run_id)
 
     def runs(self):
@@ -244,6 +232,10 @@ class DockerEngine:
             if owner:
                 self._reconcile(owner)
         return dead
+
+    def prune_builds(self):
+        with docker_errors("removing socklab's builds"):
+            return inventory.prune_builds(self.api)
 
     def _reconcile(self, owner, networks=(), drop=None, helper=None):
         hostfw.reconcile(self.api, self.image, owner, self.runs, networks,

@@ -26,7 +26,7 @@ DEFAULT_BASE = "python:3.11-slim-bookworm"
 OFFLINE_BASE = "socklab-base:bookworm"
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase",
                "--include=python3,iproute2,iptables,tcpdump,procps,"
-               "iputils-ping,iputils-tracepath,netcat-openbsd",
+               "iputils-ping,iputils-tracepath,netcat-openbsd,busybox-static",
                "bookworm"]
 
 

@@ -62,10 +62,8 @@ def mark_whole(api, labels):
 
 def unmark(api, run_id):
     """The first thing `down` does: from here the lab is half removed."""
-    for volume in api.volumes(filters=keys.of_run(run_id)).get(
-            "Volumes") or ():
-        with contextlib.suppress(docker.errors.NotFound):
-            api.remove_volume(volume["Name"], force=True)
+    with contextlib.suppress(docker.errors.NotFound):
+        api.remove_volume(keys.whole(run_id), force=True)
 
 
 def labs(api):
@@ -107,6 +105,11 @@ def remove_containers(api, run_id, meanwhile=lambda: None):
     doomed = api.containers(all=True, filters=keys.of_run(run_id))
     together(lambda: parallel(lambda c: remove_container(api, c["Id"]),
                               doomed), meanwhile)
+    # Its volumes (a copy of the scenario's files) are free now.
+    for volume in api.volumes(filters=keys.of_run(run_id)).get(
+            "Volumes") or ():
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_volume(volume["Name"], force=True)
     return [n.lstrip("/") for c in doomed for n in c["Names"]]
 
 
@@ -156,6 +159,22 @@ def _disconnect_all(api, network, names):
             with contextlib.suppress(docker.errors.APIError):
                 api.disconnect_container_from_network(endpoint, network,
                                                       force=True)
+
+
+def prune_builds(api):
+    """Remove the images socklab built from scenarios' folders (build:)
+    that no container uses; return their tags. The next run that wants
+    one builds it again."""
+    used = {c["ImageID"] for c in api.containers(all=True)}
+    removed = []
+    for image in api.images(filters={"label": f"{keys.IMAGE}=build"}):
+        if image["Id"] in used:
+            continue
+        for tag in image.get("RepoTags") or [image["Id"]]:
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_image(tag)
+                removed.append(tag)
+    return removed
 
 
 def sweep(run_modes, down, say):

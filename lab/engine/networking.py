@@ -1,21 +1,29 @@
-"""How a host gets onto its networks, chosen once per engine.
+"""How a lab's networks are made and its hosts get onto them, chosen once
+per engine.
 
-Wired (one engine): Docker does no networking for a host at all; the run's
-wiring helper plugs it into each network's bridge with a veth pair. Each
-container Docker attaches costs the daemon three re-executions of itself
-(resolver, IPv6, key hooks) and as much again to detach, and even
-`network_mode: none` costs two: a third of a host's bring-up (BENCHMARKS.md).
+Wired (one engine): the networks are Linux bridges of socklab's own, and
+Docker does no networking for a host at all; the run's wiring helper makes
+the bridges and plugs each host in with a veth pair. Each container Docker
+attaches costs the daemon three re-executions of itself (resolver, IPv6,
+key hooks) and as much again to detach, and even `network_mode: none` costs
+two: a third of a host's bring-up (BENCHMARKS.md). And Docker refuses a
+network whose subnet overlaps another's, where plain bridges do not mind:
+labs of one scenario run side by side (a class graded at once).
 
-Attached (a swarm's overlays, which span machines): Docker attaches the
-host, created on its first network, the others connected before it starts;
-the host's init removes the default route an internal network hands out.
+Attached (a swarm's overlays, which span machines): Docker's networks, and
+Docker attaches the host, created on its first network, the others
+connected before it starts; the host's init removes the default route an
+internal network hands out. Overlapping subnets take turns (runs.py).
 
 Both answer the same questions, so the engine never asks which it has.
 """
 import concurrent.futures
 from dataclasses import dataclass
 
+import docker
+
 from ..agent import contract
+from ..errors import EnvironmentUnusable
 from ..plan import hosts_file
 from .wiring import Wiring, bridges, cut, wire
 
@@ -37,16 +45,15 @@ class Options:
 
 
 class Wired:
-    hosts_hold_networks = False  # Docker attached nothing: networks go
-    #                              while the hosts do
+    subnets_clash = False
 
     def __init__(self, api):
         self.api = api
         self.helpers = {}  # run id -> Future of its Wiring
 
-    def start_helper(self, plan, image):
-        """The run's wiring helper, having made the networks' bridges (the
-        networks are made next, on them)."""
+    def make_networks(self, plan, image):
+        """Start the run's wiring helper and make the networks' bridges with
+        it; return the helper."""
         helper = Wiring.start(self.api, image, plan.labels)
         helper.call(bridges(n.bridge for n in plan.networks), "the bridges")
         return helper
@@ -92,17 +99,38 @@ class Wired:
         self._plug(plan, host, [link])
 
     def _plug(self, plan, host, links):
-        pid = self.api.inspect_container(host.container)["State"]["Pid"]
+        pid = self.api.inspect_container(host.netns)["State"]["Pid"]
         self.helper(plan.run_id).call(wire(pid, links), f"host {host.name}")
 
 
 class Attached:
-    hosts_hold_networks = True
+    subnets_clash = True  # Docker refuses overlapping pools
 
     def __init__(self, api):
         self.api = api
 
-    def start_helper(self, plan, image):
+    def make_networks(self, plan, image):
+        """Docker's internal bridge networks, with no address on the
+        machine's side; None (no helper)."""
+        for net in plan.networks:
+            ipam = docker.types.IPAMConfig(pool_configs=[
+                docker.types.IPAMPool(subnet=net.subnet,
+                                      gateway=net.gateway)])
+            try:
+                self.api.create_network(
+                    net.docker_name, driver="bridge", internal=True,
+                    ipam=ipam, labels=net.labels, check_duplicate=True,
+                    options={"com.docker.network.bridge.name": net.bridge,
+                             "com.docker.network.bridge.inhibit_ipv4":
+                             "true"})
+            except docker.errors.APIError as exc:
+                if "overlap" not in str(exc):
+                    raise
+                raise EnvironmentUnusable(
+                    f"network {net.name} ({net.subnet}) overlaps a Docker "
+                    "network that is not this run's: a compose lab, or "
+                    "another network (`docker network ls`). Remove it or "
+                    "change the scenario's subnet.") from None
         return None
 
     def begin(self, run_id, helper):
@@ -130,10 +158,10 @@ class Attached:
         """Nothing: Docker attached the host as it started."""
 
     def disconnect(self, plan, host, link):
-        self.api.disconnect_container_from_network(host.container,
+        self.api.disconnect_container_from_network(host.netns,
                                                    link.network)
 
     def reconnect(self, plan, host, link):
         self.api.connect_container_to_network(
-            host.container, link.network,
+            host.netns, link.network,
             ipv4_address=link.address.split("/")[0])

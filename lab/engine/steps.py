@@ -1,16 +1,19 @@
 """Commands in a host: a step's (socklab-step, one JSON envelope back), one
 of socklab's own tools, and a person's (`socklab exec`)."""
 import json
+import shlex
 
 import docker
 
 from ..agent import contract
+from ..agent.main import PROGRAMS
+from . import app
 from ..errors import RunFailed
 
 
 def _create(api, host, argv):
     try:
-        return api.exec_create(host.container, argv,
+        return api.exec_create(host.netns, argv,
                                workdir=contract.WORKDIR)["Id"]
     except docker.errors.APIError as exc:
         if exc.status_code == 409:  # killed by a step: a result, not
@@ -22,9 +25,21 @@ def _create(api, host, argv):
         raise
 
 
+def builtin(command):
+    """Is the command one of the built-in programs (which run in socklab's
+    image, also on a host of an image of the user's)?"""
+    try:
+        return shlex.split(command)[:1] in ([p] for p in PROGRAMS)
+    except ValueError:
+        return False
+
+
 def execute(api, host, command, timeout, on_ready):
     """Run a step's command in the host; return socklab-step's envelope
     {exit, stdout, stderr, elapsed_ms, step_timed_out, cut}."""
+    if not host.own_image and not builtin(command):
+        on_ready()  # a program of the user's is ready once started
+        return app.execute(api, host, command, timeout)
     argv = [contract.STEP, "--timeout", str(timeout)] + \
         (["--net-admin"] if host.net_admin else []) + ["--", command]
     exec_id = _create(api, host, argv)
@@ -44,7 +59,7 @@ def _why_no_envelope(api, host, exec_id, output):
     """What became of a step that gave no result: its host stopped or was
     removed under it, or the step runner itself failed."""
     try:
-        state = api.inspect_container(host.container)["State"]
+        state = api.inspect_container(host.netns)["State"]
     except docker.errors.NotFound:
         return (f"host {host.name} was removed during the step (its "
                 "container is gone)")
@@ -77,3 +92,4 @@ def attached(api, container, argv, out, err):
                 stream.write(chunk)
                 stream.flush()
     return api.exec_inspect(exec_id)["ExitCode"]
+

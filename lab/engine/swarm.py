@@ -23,7 +23,7 @@ import docker
 
 from .. import labels as keys
 from ..errors import EnvironmentUnusable, RunFailed, ScenarioInvalid
-from . import captures, inventory
+from . import captures, inventory, userimage
 from .api import docker_errors, parallel, remove_container, together
 from .docker import DockerEngine
 
@@ -100,6 +100,8 @@ class SwarmEngine:
     placed on it, and everything that acts on one host is forwarded to it.
     """
 
+    subnets_clash = True  # overlays are Docker's networks
+
     def __init__(self, manager, nodes, progress):
         self.manager = manager  # the manager node's DockerEngine
         self.api = manager.api  # the manager's client: overlays are its
@@ -163,6 +165,14 @@ class SwarmEngine:
         self.evidence[plan.run_id] = plan.evidence
         self.placed[plan.run_id] = placed
         with docker_errors("setting up the lab"):
+            # Images of the user's: built on the manager, copied to the
+            # nodes that run them (an image: must be on the manager).
+            userimage.ensure(self.api, plan, self.progress)
+            for host in plan.hosts:
+                node = placed[host.name]
+                if host.image and node.engine is not self.manager:
+                    node.engine.copy_image(self.manager, node.name,
+                                           host.image)
             parallel(lambda net: self._network(net, [
                 address for h in plan.hosts
                 for name, address in h.attachments
@@ -381,6 +391,9 @@ class SwarmEngine:
                                            f"/tmp/{name}").values():
                     if folder:
                         (Path(folder) / name).write_bytes(data)
+
+    def prune_builds(self):
+        return sum((n.engine.prune_builds() for n in self.nodes), [])
 
     def sweep(self, owner=None):
         with docker_errors("sweeping what interrupted runs left"):

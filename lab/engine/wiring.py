@@ -29,7 +29,8 @@ def bridges(names):
     """
     return [line for name in names for line in (
         f"link add {name} type bridge mcast_snooping 0",
-        f"link set {name} addrgenmode none arp off")]
+        f"link set {name} addrgenmode none arp off",
+        f"link set {name} up")]
 
 
 def wire(pid, links):

@@ -46,6 +46,7 @@ class Ready:
 class Service:
     run: str
     ready: Ready
+    program: str = None  # the built-in program it runs, if it is one
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Host:
     capture: bool = False
     node: str = ""     # swarm node to run on ("" = socklab chooses)
     node_at: str = ""  # "file:line: hosts.X.node", for errors found later
+    image: str = ""    # an image of the user's (image:), or
+    build: str = ""    # the folder it is built from (build:, absolute)
 
     @property
     def address(self):

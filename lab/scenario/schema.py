@@ -42,6 +42,12 @@ HOST = Obj({
     "gateway": Str("default route via this address"),
     "routes": ListOf(ROUTE, "extra static routes"),
     "forward": Bool("route packets between the host's networks"),
+    "image": Str("the host runs this image, which the engine already has "
+                 "(socklab never pulls); it needs nothing of socklab's",
+                 ("myteam/server:1.4",)),
+    "build": Str("the host runs the image built from this folder (next to "
+                 "the scenario, with a Dockerfile), rebuilt when it changes",
+                 ("server",)),
     "services": ListOf(SERVICE, "long-running programs, started in order"),
     "firewall": ListOf(Str("iptables arguments, e.g. "
                            "'-A INPUT -p tcp --dport 9001 -j DROP'"),

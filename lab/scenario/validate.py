@@ -202,6 +202,7 @@ class _Builder:
         if not re.fullmatch(r"\d+[kmgKMG]?", memory):
             self.report(where + ("limits", "memory"), f"{memory!r}: give "
                         "bytes, or a number with k, m or g (e.g. 256m)")
+        image, build = self._image(where, spec)
         impair = []
         for net_name, overrides in spec.get("impair", {}).items():
             spot = where + ("impair", net_name)
@@ -223,7 +224,28 @@ class _Builder:
                     cpus=limits.get("cpus", model.Limits.cpus)),
                 impair=tuple(impair), capture=spec.get("capture", False),
                 node=spec.get("node", ""),
-                node_at=self.doc.problem(where + ("node",), "")[:-2])
+                node_at=self.doc.problem(where + ("node",), "")[:-2],
+                image=image, build=build)
+
+    def _image(self, where, spec):
+        """(image, build folder) of a host from an image of the user's."""
+        image, build = spec.get("image", ""), spec.get("build", "")
+        if image and build:
+            self.report(where + ("build",), "give `image` or `build`, not "
+                        "both")
+        if build:
+            home = self.doc.path.parent.resolve()
+            folder = (home / build).resolve()
+            if folder != home and home not in folder.parents:
+                self.report(where + ("build",), f"{build!r} is outside the "
+                            f"scenario's folder {home}; `build` names a "
+                            "folder inside it (with a Dockerfile)")
+            elif not (folder / "Dockerfile").is_file():
+                self.report(where + ("build",), f"{build!r}: no Dockerfile "
+                            f"in {folder}; `build` names a folder next to the"
+                            " scenario that has one")
+            build = str(folder)
+        return image, build
 
     def _next_hop(self, where, text, subnets):
         address = self._address(where, text)
@@ -255,7 +277,7 @@ class _Builder:
         program = commands.check(spot, run, self, self.report)
         ready = spec.get("ready") if isinstance(spec, dict) else None
         return model.Service(run, self._ready(where + ("ready",), ready,
-                                              program))
+                                              program), program)
 
     def _ready(self, where, spec, program):
         if not spec:
