@@ -9,6 +9,9 @@ people's tests): what must be gone is what these runs made, found by their
 scenario's label and their run ids among everything leftovers() lists."""
 import csv
 import json
+import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -177,3 +180,54 @@ def test_kill_9_mid_class_leaves_nothing_once_cleaned(tmp_path):
     done = socklab("clean")
     assert done.returncode == 0
     assert left_of("slow-class", runs) == []
+
+
+QUICK = SLOW.replace("slow-class", "quick-class").replace(
+    "run: sleep 60, timeout: 90", "run: sleep 1")
+
+
+def _quick_class(tmp_path):
+    (tmp_path / "quick.yaml").write_text(QUICK)
+    for i in range(3):
+        (tmp_path / "subs" / f"s{i}").mkdir(parents=True)
+        (tmp_path / "subs" / f"s{i}" / "server.py").write_text(
+            "print('up')\nimport time\ntime.sleep(600)\n")
+    return ["grade", tmp_path / "quick.yaml", tmp_path / "subs", "--out",
+            tmp_path / "grades", "--jobs", "2"]
+
+
+def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_off_it(
+        tmp_path):
+    argv = _quick_class(tmp_path)
+    done = socklab(*argv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "\x1b" not in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0] == "grading 3 submissions of quick-class, 2 at once"
+    assert sorted(re.sub(r" \[.*", "", line) for line in lines[1:4]) == \
+        [f"s{i}: 1 of 1" for i in range(3)]
+    assert re.search(r"\[3 graded, 0 running, 0 left; about 0 s left\]$",
+                     lines[3])
+    assert lines[-1].startswith("graded 3 of 3 in ")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "lab.cli",
+                                  *map(str, argv)])
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "\r\x1b[Kgrading: 0 graded, 2 running, 1 left; estimating the " \
+        "time left" in text
+    assert re.search(r"\r\x1b\[Kgrading: 1 graded, 2 running, 0 left; "
+                     r"about \d+ s left", text)
+    assert "graded 3 of 3 in " in text

@@ -9,6 +9,7 @@ import csv
 import re
 import xml.etree.ElementTree as ET
 from html import escape
+from urllib.parse import quote
 
 from ..report.html import STYLE
 from .scores import number, title
@@ -96,7 +97,7 @@ def index(assignment, grades):
                    for s, n in zip(assignment.steps, names))
     rows = []
     for g in grades:
-        link = escape(g.submission, quote=True)
+        link = escape(quote(g.submission), quote=True)
         cells = "".join(
             f"<td class=\"verdict {'ok' if s.ok else 'fail'}\">"
             f"{'✔' if s.ok else '✘'}</td>" for s in g.steps)

@@ -48,11 +48,17 @@ class _Running:
 
 
 def _start(sub, work):
+    """The submission's run, started; its grade instead where its folder
+    cannot be copied (a file socklab may not read)."""
     folder = work.out / sub.name
     shutil.rmtree(folder, ignore_errors=True)  # an earlier grading's
     folder.mkdir(parents=True)
-    lab = folders.merged(work.assignment.directory, sub.path,
-                         work.labs / sub.name, work.skip)
+    try:
+        lab = folders.merged(work.assignment.directory, sub.path,
+                             work.labs / sub.name, work.skip)
+    except OSError as exc:
+        return scores.not_graded(sub.name, work.assignment,
+                                 f"its files could not be copied: {exc}")
     with open(folder / ".console.log", "wb") as console:
         process = subprocess.Popen(
             [sys.executable, "-m", "lab.grade.one", "--parent",
@@ -136,7 +142,11 @@ def grade_class(args, progress=None):
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
-                running.append(_start(waiting.pop(0), work))
+                started = _start(waiting.pop(0), work)
+                if isinstance(started, scores.Grade):
+                    grades[started.submission] = started
+                else:
+                    running.append(started)
             time.sleep(POLL)
             for run in [r for r in running if r.process.poll() is not None]:
                 running.remove(run)
