@@ -8,11 +8,12 @@ student's server prints what the hidden steps sent it. A lab that never
 came up shows why, with the end of the host's log (written before any
 step ran). The teacher's full evidence is the report.html next to it.
 """
+import dataclasses
 from html import escape
 
 from ..report.html import STYLE, _expectations
 from ..progress import tail
-from .scores import number
+from .scores import first_line, number
 
 STDERR_LINES = 15
 
@@ -23,7 +24,10 @@ def _visible(step, results):
     parts = [f"<p>on <code>{escape(hosts)}</code>: "
              f"<code>{escape(command)}</code></p>"]
     for result in results:
-        parts.append(f"<div>[{escape(result.host)}] {_expectations(result)}"
+        # An error's first line says what happened; the rest (a host's log,
+        # after a failed restart) can hold what hidden steps sent.
+        shown = dataclasses.replace(result, error=first_line(result.error))
+        parts.append(f"<div>[{escape(result.host)}] {_expectations(shown)}"
                      "</div>")
         stderr = result.fields.get("stderr") or ""
         if not result.ok and stderr.strip():
