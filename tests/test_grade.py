@@ -128,6 +128,15 @@ def test_a_lab_that_never_came_up_scores_nothing_with_its_reason(
     assert "boom" in grade.error
 
 
+def test_steps_that_held_before_the_lab_failed_keep_their_points(
+        assignment):
+    grade = scores.of_report("fay", assignment, report(
+        assignment, [{"a": "ONE\n"}, {}, {}, {}], error="lost a host"))
+    assert [s.earned for s in grade.steps] == [2, 0, 0, 0]
+    assert grade.steps[1].reason == "lost a host"
+    assert grade.reason == "lost a host"
+
+
 def test_a_hidden_step_is_titled_by_its_name_or_number_alone(assignment):
     assert scores.title(assignment.steps[2]) == "step 3"
     assert scores.title(assignment.steps[1]) == \

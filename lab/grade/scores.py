@@ -82,10 +82,10 @@ def _step(step, results, lab_error):
     # Each host it runs on must have held (a fault step acts on one).
     wanted = set(step.on) if step.action is None else hosts
     missing = sorted(wanted - hosts)
-    reason = _why(mine) or (
-        first_line(lab_error) if lab_error else
-        f"no result from {', '.join(missing)}" if missing or not mine
-        else "")
+    reason = _why(mine)
+    if not reason and (missing or not mine):  # it did not run (everywhere)
+        reason = first_line(lab_error) or \
+            f"no result from {', '.join(missing) or 'it'}"
     took = max((r.fields.get("elapsed_ms") or 0 for r in mine), default=0)
     return StepScore(step.number, title(step), step.points,
                      0 if reason else step.points, step.hidden, reason,
