@@ -6,6 +6,8 @@ class's outputs (parse, and hold nothing of a hidden step), bad input
 import csv
 import io
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -16,7 +18,7 @@ from lab.grade import assignment as classes, feedback, folders, outputs
 from lab.grade import scores
 from lab.runner import HostResult, RunReport
 from lab.scenario import load_scenario
-from tests.conftest import socklab
+from tests.conftest import ROOT, socklab
 
 ASSIGNMENT = """\
 name: graded
@@ -290,3 +292,20 @@ def test_feedback_shows_a_hidden_step_by_name_and_verdict_only(assignment):
     assert "step 3" in page and "hidden step" in page
     assert "python3 client.py both" in page   # a visible step's command
     assert "Score: 3 of 3.5" in page
+
+
+def test_a_submissions_run_removes_its_copy_whatever_happens(write,
+                                                             tmp_path):
+    """The copy of a submission's folder goes with its run, also when the
+    run fails (here: no Docker), so a killed grader leaves no copies."""
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "a.yaml").write_text(ASSIGNMENT)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab.grade.one", "--parent", str(os.getpid()),
+         "--name", "ann", "--out", str(tmp_path / "out"), "--copy",
+         str(lab / "a.yaml")], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/none"})
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("socklab: no Docker daemon answers")
+    assert not lab.exists()

@@ -2,7 +2,7 @@
 starts one per submission):
 
     python -m lab.grade.one --parent PID --engine KIND --name NAME \\
-        --out DIR/NAME LAB/ASSIGNMENT.yaml
+        --out DIR/NAME --copy LAB/ASSIGNMENT.yaml
 
 LAB is the submission's merged folder (folders.py). The run is a plain
 `socklab run --keep-going` of the assignment from LAB, its evidence moved
@@ -69,6 +69,10 @@ def main(argv=None):
     parser.add_argument("--engine", default="docker")
     parser.add_argument("--name", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--copy", action="store_true",
+                        help="the assignment's folder is the submission's "
+                        "copy, removed at the end (also when the grading "
+                        "process was killed)")
     parser.add_argument("assignment", type=Path)
     args = parser.parse_args(argv)
     interrupts.install()
@@ -83,6 +87,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("socklab: interrupted; its lab was removed", file=sys.stderr)
         return 130
+    finally:
+        if args.copy:  # its lab is down: nothing mounts it any more
+            shutil.rmtree(args.assignment.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

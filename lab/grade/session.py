@@ -63,7 +63,8 @@ def _start(sub, work):
         process = subprocess.Popen(
             [sys.executable, "-m", "lab.grade.one", "--parent",
              str(os.getpid()), "--engine", work.engine, "--name", sub.name,
-             "--out", str(folder), str(lab / work.assignment.path.name)],
+             "--out", str(folder), "--copy",
+             str(lab / work.assignment.path.name)],
             stdout=console, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
     return _Running(sub, process, folder, lab)
