@@ -207,6 +207,11 @@ def test_the_class_is_checked_before_anything_starts(write, tmp_path):
     assert len(caught.value.problems) == 2
     assert "cannot be named index.html" in caught.value.problems[0]
     assert "must not hold one another" in caught.value.problems[1]
+    (tmp_path / "file").touch()
+    with pytest.raises(ScenarioInvalid) as caught:
+        classes.load(path, tmp_path / "subs", tmp_path / "file")
+    assert caught.value.problems[-1] == \
+        f"{tmp_path / 'file'}: not a folder; give a folder for the grades"
     (tmp_path / "subs" / "index.html").rmdir()
     (tmp_path / "subs" / ".git").mkdir()       # not a submission
     (tmp_path / "subs" / "notes.txt").touch()  # nor is a file

@@ -59,6 +59,8 @@ def load(assignment_path, submissions_dir, out):
     if _inside(out, here) or _inside(here, out):
         problems.append(f"{out}: the grades folder and the submissions "
                         f"folder ({here}) must not hold one another")
+    if out.exists() and not out.is_dir():
+        problems.append(f"{out}: not a folder; give a folder for the grades")
     if _inside(home, out):
         problems.append(f"{out}: the grades folder must not hold the "
                         f"assignment's folder ({home}); choose another")
