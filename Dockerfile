@@ -30,6 +30,17 @@ RUN chmod 755 /opt/socklab/agent/__main__.py /opt/socklab/agent/*.sh && \
     ln -sf /opt/socklab/agent/init.sh /usr/local/bin/socklab-init && \
     ln -sf /opt/socklab/agent/links.sh /usr/local/bin/socklab-links
 
+# A host's root file system is read-only; what its programs may write goes
+# to one tmpfs of a bounded size, mounted at /scratch (limits.disk): a
+# program that fills it gets ENOSPC in its own host, and the machine's
+# disk is never touched. The usual writable places lead there. (Helpers,
+# which run without that tmpfs, write to the folders made here.)
+RUN mkdir -p /scratch/home /scratch/root && \
+    mkdir -m 1777 /scratch/tmp && \
+    rm -rf /tmp /var/tmp /root /home && \
+    ln -s /scratch/tmp /tmp && ln -s /scratch/tmp /var/tmp && \
+    ln -s /scratch/root /root && ln -s /scratch/home /home
+
 # Unbuffered so a program's print() reaches the log when it happens; UTF-8
 # so messages in any language survive the trip.
 ENV PYTHONUNBUFFERED=1 PYTHONIOENCODING=utf-8 LANG=C.UTF-8 \

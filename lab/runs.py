@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from ipaddress import IPv4Network
@@ -142,11 +143,24 @@ def owner_alive(owner_label):
     return now is not None and start in ("", now)
 
 
-def prune(older_than=60):
-    """Remove the lock files of runs that are gone (a killed run leaves
-    its own). Only old ones: a run creates its file, then locks it."""
-    for path in (state_dir() / "runs").glob("*.lock"):
+def host_files(run_id):
+    """The folder of a run's hosts' /etc/hosts files (bound read-only into
+    hosts whose root is read-only and for which Docker writes none)."""
+    return state_dir() / "hosts" / run_id
+
+
+def forget(run_id):
+    """Remove what the state folder holds of a run that is gone."""
+    shutil.rmtree(host_files(run_id), ignore_errors=True)
+
+
+def prune(keep=(), older_than=60):
+    """Remove the lock files and host files of runs that are gone (a
+    killed run leaves its own), but those of runs in keep (a lab left up).
+    Only old ones: a run creates its file, then locks it."""
+    for path in [*(state_dir() / "runs").glob("*.lock"),
+                 *(state_dir() / "hosts").glob("*")]:
         with contextlib.suppress(OSError):
             if time.time() - path.stat().st_mtime > older_than and \
-                    not alive(path.stem):
-                path.unlink()
+                    path.stem not in keep and not alive(path.stem):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -182,3 +182,35 @@ def test_the_machine_is_on_no_lab_segment(write, tmp_path):
         assert _tcpdump(folder, capture, "udp port 7000")  # it saw traffic
         assert _tcpdump(folder, capture, "ip6 or igmp") == []
     assert leftovers() == []
+
+
+def test_a_host_cannot_fill_the_machines_disk(write, tmp_path):
+    """What a host's programs write goes to a tmpfs of its `disk` size: past
+    it, ENOSPC in that host, which carries on; the root is read-only; the
+    machine's disk (the container's writable layer) gets nothing."""
+    path = write("""\
+        name: filler
+        networks: {lan: {subnet: 10.79.8.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.79.8.10}, limits: {disk: 64m}}
+        """)
+    assert socklab("up", path, "--results", tmp_path).returncode == 0
+    try:
+        filled = socklab("exec", "filler", "a", "--", "dd", "if=/dev/zero",
+                         "of=/tmp/big", "bs=1M", "count=200")
+        assert filled.returncode != 0
+        assert "No space left on device" in filled.stderr
+        again = socklab("exec", "filler", "a", "--", "sh", "-c",
+                        "rm /tmp/big && echo fine > /root/note && "
+                        "cat /root/note && ls /tmp")
+        assert again.returncode == 0 and again.stdout == "fine\n", again
+        root = socklab("exec", "filler", "a", "--", "touch", "/etc/x")
+        assert "Read-only file system" in root.stderr
+        api = docker.from_env().api
+        size = api.containers(all=True, size=True, filters={"label": [
+            "socklab.scenario=filler", "socklab.host=a"]})[0].get(
+                "SizeRw", 0)  # Docker leaves it out when it is 0
+        assert size < 1 << 20, size
+    finally:
+        assert socklab("down", "filler").returncode == 0
+    assert leftovers() == []

@@ -4,7 +4,8 @@ imports these from here; the agent uses them directly. init.sh and links.sh
 cannot import Python: tests check that they spell the same strings.
 """
 WORKDIR = "/lab/scenario"    # the scenario's folder, read-only: every cwd
-LOGS = "/var/log/socklab"    # services' output and host captures
+LOGS = "/var/log/socklab"    # services' output and host captures (tmpfs)
+SCRATCH = "/scratch"         # the tmpfs where /tmp, /root, /home lead
 
 # Programs of socklab's own, on every host's PATH.
 INIT = "socklab-init"        # every host's main process (init.sh)
@@ -20,7 +21,6 @@ STEP_READY = "socklab-step: ready"
 # A host's environment, written by lab/plan.py.
 HOST_CONFIG = "SOCKLAB_HOST"       # JSON: routes, services, firewall, ...
 LINKS = "SOCKLAB_LINKS"            # "eth0=A/LEN ..." where socklab wires it
-ETC_HOSTS = "SOCKLAB_ETC_HOSTS"    # /etc/hosts, where Docker writes none
 SIMPLE = "SOCKLAB_SIMPLE"          # "1": links and names are all it needs
 NAMES = "SOCKLAB_NAMES"            # JSON {address: host name}
 INTERFACES = "SOCKLAB_INTERFACES"  # JSON {network: address}

@@ -102,15 +102,12 @@ def _capture():
     """tcpdump on every interface of the host; each packet is handed over
     as it arrives (--immediate-mode: libpcap would batch them for up to a
     second) and written at once (-U), so the file is whole at any moment.
-    Returns once it is listening. A restarted
-    host keeps its earlier capture: capture.pcap, capture.restart-1.pcap..."""
-    name, restarts = "capture.pcap", 0
-    while os.path.exists(f"{LOGS}/{name}"):
-        restarts += 1
-        name = f"capture.restart-{restarts}.pcap"
+    Returns once it is listening. LOGS is a tmpfs that goes with the
+    host: the orchestrator reads the capture before it kills the host, and
+    names each lifetime's (capture.pcap, capture.restart-1.pcap...)."""
     process = subprocess.Popen(
         ["tcpdump", "-i", "any", "--immediate-mode", "-U", "-Z", "root",
-         "-w", f"{LOGS}/{name}"],
+         "-w", f"{LOGS}/capture.pcap"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     said = []
     for line in iter(process.stderr.readline, b""):  # a few lines at most

@@ -188,5 +188,5 @@ def sweep(run_modes, down, say):
         except EnvironmentUnusable as exc:
             # A dead run's leftovers must not stop a live run.
             say(f"socklab: could not sweep run {run}: {exc}")
-    runs.prune()
+    runs.prune(keep=set(run_modes) - set(dead))
     return dead

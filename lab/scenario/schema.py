@@ -58,6 +58,10 @@ HOST = Obj({
         "pids": Num("most processes and threads at once (default 512)",
                     16, True, 100_000),
         "memory": Str("memory limit, e.g. 256m or 1g (default 512m)"),
+        "disk": Str("what its programs may write, together, e.g. 128m "
+                    "(default 256m, at most half the memory); past it, "
+                    "ENOSPC in the host. Less than memory: the files are "
+                    "in the host's memory"),
         "cpus": Num("CPUs it may use, e.g. 0.5 (default 1)", 0.01, False,
                     64),
     }, doc="resource limits of the host (its programs share them)"),

@@ -198,10 +198,17 @@ class _Builder:
         for i, rule in enumerate(spec.get("firewall", [])):
             commands.split(where + ("firewall", i), rule, self.report)
         limits = spec.get("limits", {})
-        memory = str(limits.get("memory", model.Limits.memory))
-        if not re.fullmatch(r"\d+[kmgKMG]?", memory):
-            self.report(where + ("limits", "memory"), f"{memory!r}: give "
-                        "bytes, or a number with k, m or g (e.g. 256m)")
+        memory, disk = (str(limits.get(k, getattr(model.Limits, k)))
+                        for k in ("memory", "disk"))
+        for key, text in (("memory", memory), ("disk", disk)):
+            if text and not re.fullmatch(r"[1-9]\d*[kmgKMG]?", text):
+                self.report(where + ("limits", key), f"{text!r}: give "
+                            "bytes, or a number with k, m or g (e.g. 256m)")
+                memory = disk = ""
+        if disk and memory and model.size(disk) >= model.size(memory):
+            self.report(where + ("limits", "disk"), f"{disk} is not less "
+                        f"than memory ({memory}): what the host writes is "
+                        "held in its memory; give less, or more memory")
         image, build = self._image(where, spec)
         impair = []
         for net_name, overrides in spec.get("impair", {}).items():
@@ -220,7 +227,7 @@ class _Builder:
                 net_admin=spec.get("net_admin", False),
                 limits=model.Limits(
                     pids=limits.get("pids", model.Limits.pids),
-                    memory=memory.lower(),
+                    memory=memory.lower(), disk=disk.lower(),
                     cpus=limits.get("cpus", model.Limits.cpus)),
                 impair=tuple(impair), capture=spec.get("capture", False),
                 node=spec.get("node", ""),
