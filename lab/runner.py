@@ -229,10 +229,9 @@ def run(scenario, engine, results_root="results", progress=Progress(None),
     results, not_run, error, logs, captures = [], (), "", {}, {}
     stopped, journal, failed = "", None, {}
 
-    def report(stopped=""):
+    def report(stop):  # as far as the run has come
         return RunReport(scenario, run_id, tuple(results), error, logs,
-                         time.monotonic() - start, directory, not_run,
-                         stopped)
+                         time.monotonic() - start, directory, not_run, stop)
 
     try:
         with claimed(engine, plan, say):

@@ -82,7 +82,7 @@ def _save(path, data):
         try:
             part.unlink(missing_ok=True)
         except OSError:
-            pass  # the error that matters is the one raised below
+            pass  # the write's own error is the one to report
         raise
 
 
@@ -92,9 +92,9 @@ def prepare(folder):
     are written into it while the run goes on, and no file of an older run
     may linger."""
     try:
-        if folder.exists() or folder.is_symlink():
+        if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder)
-        (folder / "hosts").mkdir(parents=True)
+        (folder / "hosts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise file_fault("the results folder cannot be made at", exc,
                          _remedy(exc)) from None
