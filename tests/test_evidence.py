@@ -7,14 +7,17 @@ could be written kept. A run killed with kill -9 leaves the steps it
 finished and a summary saying it was running; a second run of the same
 scenario leaves the first's results alone while it waits for its turn.
 """
+import errno
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
 
+from lab.report import evidence
 from tests.conftest import ROOT, leftovers, socklab
 from tests.test_robustness import start, wait_for
 
@@ -46,7 +49,7 @@ def echo(name, net, sleep=0, capture=False, size=""):
 def one_line(done):
     """The run's error: exactly one line on stderr, no traceback."""
     err = done.stderr.strip()
-    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert "Traceback" not in done.stderr + (done.stdout or ""), done.stderr
     assert len(err.splitlines()) == 1, done.stderr
     return err
 
@@ -143,6 +146,33 @@ def test_an_unwritable_host_log_is_named_and_the_rest_written(
     assert [s["ok"] for s in lines(folder / "steps.jsonl")] == [True, True]
     assert "client" in (folder / "report.html").read_text()
     assert (folder / "hosts/client.log").is_file()
+
+
+@pytest.mark.parametrize("command", ["run", "up"])
+def test_output_that_cannot_be_written_is_one_line(command, write, tmp_path,
+                                                   nothing_left):
+    path = write(echo("mute", "10.79.8"))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lab.cli", command, path, "--results",
+             tmp_path], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert one_line(done) == ("socklab: could not write /dev/full: No space "
+                              "left on device; free space there or write "
+                              "elsewhere")
+
+
+def test_the_line_names_a_few_files_of_a_large_lab(tmp_path):
+    failed = {f"hosts/h{i}.log": OSError(errno.ENOSPC, "No space left on "
+                                         "device") for i in range(10)}
+    line = str(evidence.unwritten(tmp_path, failed))
+    assert line == (f"the evidence in {tmp_path} is incomplete (No space "
+                    "left on device): hosts/h0.log, hosts/h1.log, "
+                    "hosts/h2.log, hosts/h3.log, hosts/h4.log, hosts/h5.log, "
+                    "4 more not written; the lab was removed; free space "
+                    "there or choose a results folder socklab may write "
+                    "(socklab --results DIR; pytest --socklab-results DIR)")
 
 
 def test_pytest_names_the_same_line(pytester, monkeypatch, small_disk,

@@ -78,11 +78,12 @@ def _save(path, data):
     try:
         part.write_bytes(data)
         os.replace(part, path)
-    except OSError:
+    except OSError as exc:
         try:
             part.unlink(missing_ok=True)
         except OSError:
             pass  # the write's own error is the one to report
+        exc.filename = str(path)  # the file the user knows, not the .part
         raise
 
 
@@ -169,11 +170,14 @@ def write(report, captures):
     return failed
 
 
-def unwritten(folder, failed):
-    """The one line that names what `write` could not write, and why."""
+def unwritten(folder, failed, most=6):
+    """The one line that names what `write` could not write (the first
+    few files of a large lab), and why."""
     first = next(iter(failed.values()))
     reason = first.strerror or str(first) or type(first).__name__
+    names = list(failed)[:most] + (
+        [f"{len(failed) - most} more"] if len(failed) > most else [])
     return FileUnusable(
         f"the evidence in {folder} is incomplete ({reason}): "
-        f"{', '.join(failed)} not written; the lab was removed; "
+        f"{', '.join(names)} not written; the lab was removed; "
         f"{_remedy(first)}")
