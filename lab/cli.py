@@ -79,6 +79,7 @@ def ready_engine(args):
 def cmd_run(args):
     scenarios = load_all(args.paths)
     engine = ready_engine(args)
+    evidence.make_root(args.results)  # one line now, not one per scenario
     if args.jobs > 1 and len(scenarios) > 1:
         statuses = _run_each_in_a_process(args, scenarios)
     else:
@@ -280,8 +281,7 @@ def parser():
     top = argparse.ArgumentParser(
         prog="socklab", description="A multi-host lab for TCP/UDP socket "
         "programs on Docker: run scenario files and check what happens.")
-    sub = top.add_subparsers(dest="command", required=True,
-                             metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, text, example):
         p = sub.add_parser(

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import threading
+from pathlib import Path
 
 from ..checks import MISSING
 from ..errors import FileUnusable, file_fault
@@ -33,6 +34,11 @@ def _remedy(exc):
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"free space there or choose {OTHER_FOLDER}"
     return f"choose {OTHER_FOLDER}"
+
+
+def _unmade(exc):
+    return file_fault("the results folder cannot be made at", exc,
+                      _remedy(exc))
 
 
 def _plain(value):
@@ -87,6 +93,16 @@ def _save(path, data):
         raise
 
 
+def make_root(root):
+    """The folder that holds the results folders: made at once (it holds no
+    run's evidence), so one that cannot be made is said once, not per
+    scenario."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unmade(exc) from None
+
+
 def prepare(folder):
     """An empty results folder, once the run has its turn (an older run of
     the same scenario may still be writing there until then): captures
@@ -97,8 +113,7 @@ def prepare(folder):
             shutil.rmtree(folder)
         (folder / "hosts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise file_fault("the results folder cannot be made at", exc,
-                         _remedy(exc)) from None
+        raise _unmade(exc) from None
 
 
 def begin(report):
