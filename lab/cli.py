@@ -99,12 +99,12 @@ def cmd_run(args):
 
 
 def _run_each_in_a_process(args, scenarios):
-    """Up to args.jobs scenarios at once, each a `socklab run` of its own:
-    its signals, teardown and evidence are exactly a single run's. Each
-    one's output is printed whole when it ends, so lines do not
-    interleave. Runs whose subnets overlap take turns (lab/runs.py).
-    The lessons mostly wait (timeouts, ARP, listeners), so a 2-core
-    machine runs two at once without changing what they measure."""
+    """{name: exit status}, up to args.jobs scenarios at once, each a
+    `socklab run` of its own: its signals, teardown and evidence are
+    exactly a single run's. Each one's output is printed whole when it
+    ends, so lines do not interleave. Runs whose subnets overlap take
+    turns (lab/runs.py). The lessons mostly wait (timeouts, ARP,
+    listeners), so a 2-core machine runs two at once, measuring the same."""
     base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
             "--engine", args.engine, "--results", args.results] + \
         (["--keep-going"] if args.keep_going else [])
