@@ -1,8 +1,8 @@
 """socklab's command line. Exit statuses: 0 every expectation held, 1 one
 failed, 2 a scenario is invalid (nothing was started) or a name on the
 command line is unknown, 3 the environment is not usable (no Docker daemon,
-the image can't be built), 130 interrupted. `exec` exits with the command's
-own status."""
+the image can't be built, a folder or disk socklab cannot write), 130
+interrupted. `exec` exits with the command's own status."""
 import argparse
 import concurrent.futures
 import json
@@ -69,6 +69,7 @@ def load_all(paths):
 
 
 def ready_engine(args):
+    runs.check_state()  # before anything is made, not halfway through
     engine = engines.connect(progress, args.engine)
     engine.prepare()
     return engine
@@ -79,29 +80,33 @@ def ready_engine(args):
 def cmd_run(args):
     scenarios = load_all(args.paths)
     engine = ready_engine(args)
+    evidence.make_root(args.results)  # one line now, not one per scenario
     if args.jobs > 1 and len(scenarios) > 1:
-        return _run_each_in_a_process(args, scenarios)
-    passed, failed = [], []
-    for scenario in scenarios:  # with --jobs, each process says its own
-        say(*scenario.warnings)
-        report = runner.run(scenario, engine, args.results, progress,
-                            args.keep_going)
-        (passed if report.ok else failed).append(scenario.name)
-        say(f"{scenario.name}: {'passed' if report.ok else 'FAILED'} in "
-            f"{report.elapsed:.1f} s; report: {report.directory}/report.html")
+        statuses = _run_each_in_a_process(args, scenarios)
+    else:
+        statuses = {}
+        for scenario in scenarios:  # with --jobs, each process says its own
+            say(*scenario.warnings)
+            report = runner.run(scenario, engine, args.results, progress,
+                                args.keep_going)
+            statuses[scenario.name] = 0 if report.ok else 1
+            say(f"{scenario.name}: {'passed' if report.ok else 'FAILED'} "
+                f"in {report.elapsed:.1f} s; report: "
+                f"{report.directory}/report.html")
+    failed = [n for n, code in statuses.items() if code]
     if failed:
         say(f"failed: {', '.join(failed)}")
-    say(f"{len(passed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    say(f"{len(statuses) - len(failed)} passed, {len(failed)} failed")
+    return 3 if 3 in statuses.values() else 1 if failed else 0
 
 
 def _run_each_in_a_process(args, scenarios):
-    """Up to args.jobs scenarios at once, each a `socklab run` of its own:
-    its signals, teardown and evidence are exactly a single run's. Each
-    one's output is printed whole when it ends, so lines do not
-    interleave. Runs whose subnets overlap take turns (lab/runs.py).
-    The lessons mostly wait (timeouts, ARP, listeners), so a 2-core
-    machine runs two at once without changing what they measure."""
+    """{name: exit status}, up to args.jobs scenarios at once, each a
+    `socklab run` of its own: its signals, teardown and evidence are
+    exactly a single run's. Each one's output is printed whole when it
+    ends, so lines do not interleave. Runs whose subnets overlap take
+    turns (lab/runs.py). The lessons mostly wait (timeouts, ARP,
+    listeners), so a 2-core machine runs two at once, measuring the same."""
     base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
             "--engine", args.engine, "--results", args.results] + \
         (["--keep-going"] if args.keep_going else [])
@@ -139,12 +144,7 @@ def _run_each_in_a_process(args, scenarios):
             pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
-    failed = [n for n, code in statuses.items() if code]
-    if failed:
-        say(f"failed: {', '.join(failed)}")
-    say(f"{len(statuses) - len(failed)} passed, {len(failed)} failed")
-    codes = set(statuses.values())
-    return 3 if 3 in codes else 1 if failed else 0
+    return statuses
 
 
 def cmd_validate(args):
@@ -162,9 +162,9 @@ def cmd_up(args):
                         f"{scenario.name}` first")
     run_id = plans.new_run_id()
     folder = Path(args.results) / scenario.name
-    evidence.prepare(folder)  # captures of the lab land here
     plan = plans.make(scenario, run_id, mode="up", evidence=folder.resolve())
     with runner.claimed(engine, plan, say):
+        evidence.prepare(folder)  # for captures; in our turn (runner.run)
         try:
             runner.bring_up(engine, plan, progress)
         except BaseException:
@@ -230,9 +230,8 @@ def cmd_ls(args):
 
 
 def cmd_down(args):
-    engine = engines.connect(progress, args.engine)
+    engine = ready_engine(args)  # host rules need the state and the image
     lab = engine.lab(args.name)
-    engine.prepare()  # the host-rule helper runs from the host image
     with interrupts.deferred():
         engine.down(lab.run)
     say(f"lab {args.name} is down")
@@ -255,24 +254,24 @@ def cmd_build(args):
     return 0
 
 
-def cmd_graph(args):
-    picture = topology.svg(load_scenario(args.file))
-    if args.output == "-":
-        sys.stdout.write(picture)
-    else:  # (refused, exit 2, unless it is named .svg)
-        topology.svg_file(args.output).write_text(picture, encoding="utf-8")
-        say(f"wrote {args.output}")
+def _emit(text, output, path=Path):
+    """Write text to output (a file, or "-": stdout)."""
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        path(output).write_text(text, encoding="utf-8")
+        say(f"wrote {output}")
     return 0
+
+
+def cmd_graph(args):  # (refused, exit 2, unless the file is named .svg)
+    return _emit(topology.svg(load_scenario(args.file)), args.output,
+                 topology.svg_file)
 
 
 def cmd_compose(args):
-    scenario = load_scenario(args.file)
-    text = compose.export(scenario, base_dir=args.base or os.getcwd())
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        Path(args.output).write_text(text, encoding="utf-8")
-    return 0
+    base = args.base or os.getcwd()
+    return _emit(compose.export(load_scenario(args.file), base), args.output)
 
 
 def cmd_schema(args):
@@ -286,8 +285,7 @@ def parser():
     top = argparse.ArgumentParser(
         prog="socklab", description="A multi-host lab for TCP/UDP socket "
         "programs on Docker: run scenario files and check what happens.")
-    sub = top.add_subparsers(dest="command", required=True,
-                             metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, text, example):
         p = sub.add_parser(
@@ -306,7 +304,7 @@ def parser():
     p = command("run", cmd_run, "Run scenario files (or every scenario in "
                 "directories): bring each lab up, run its steps, check them, "
                 "tear it down. Exit 0 all held, 1 one failed, 2 invalid, 3 "
-                "no usable Docker.", "socklab run scenarios/")
+                "no usable Docker or folder.", "socklab run scenarios/")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--results", default="results", metavar="DIR",
                    help="where evidence goes (default: results/)")
@@ -394,6 +392,11 @@ def main(argv=None):
         print("socklab: interrupted; everything the run made was removed",
               file=sys.stderr)
         return 130
+    except OSError as exc:  # a file no layer below named, or our own output
+        where = exc.filename or os.readlink("/proc/self/fd/1")
+        print(f"socklab: could not write {where}: {exc.strerror or exc}; "
+              "free space there or write elsewhere", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
