@@ -21,6 +21,8 @@ from lab.report import evidence
 from tests.conftest import ROOT, leftovers, socklab
 from tests.test_robustness import start, wait_for
 
+pytestmark = pytest.mark.docker  # (the pure ones run in seconds anyway)
+
 ECHO = """\
 name: {name}
 networks:
