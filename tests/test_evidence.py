@@ -222,6 +222,11 @@ def test_kill_9_leaves_the_finished_steps_and_a_running_summary(
     assert [(s["step"], s["ok"]) for s in steps] == [(1, True)]
     assert steps[0]["result"]["replies"] == 1
     assert socklab("clean").returncode == 0
+    # The sweep kept the hosts' logs and says how the run ended.
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "killed", summary
+    assert "socklab-init: ready" in (folder / "hosts" / "server.log"
+                                     ).read_text()
     assert leftovers() == []
 
 

@@ -237,9 +237,10 @@ class DockerEngine:
 
     def sweep(self, owner=None):
         with docker_errors("sweeping what interrupted runs left"):
-            dead = inventory.sweep(self.runs(),
-                                   lambda run: self._down(run, rules=False),
-                                   self.progress.say)
+            dead = inventory.sweep(
+                self.runs(), lambda run: self._down(run, rules=False),
+                self.progress.say, lambda run: inventory.keep_logs(
+                    self.api, run))
             if owner:
                 self._reconcile(owner)
         return dead

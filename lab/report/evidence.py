@@ -93,6 +93,27 @@ def _save(path, data):
         raise
 
 
+def after_a_kill(folder, logs):
+    """What the sweep after a killed run keeps of it: its hosts' logs, and
+    a summary that says how it ended. Best effort: the folder may be gone,
+    or another run's by now (then its summary is not ours to change)."""
+    folder = Path(folder)
+    summary_path = folder / "summary.json"
+    try:
+        record = json.loads(summary_path.read_text(encoding="utf-8"))
+        if record.get("status") != "running":
+            return  # it ended, or another run of the scenario wrote here
+        for host, log in logs.items():
+            _save(folder / "hosts" / f"{host}.log", log.encode("utf-8"))
+        record.update(status="killed", error=record.get("error") or (
+            "the run's process was killed; a later sweep removed its lab "
+            "and kept its hosts' logs"))
+        _save(summary_path, (json.dumps(record, indent=2, ensure_ascii=False)
+                             + "\n").encode("utf-8"))
+    except (OSError, ValueError):
+        pass
+
+
 def make_root(root):
     """The folder that holds the results folders: made at once (it holds no
     run's evidence), so one that cannot be made is said once, not per
