@@ -2,6 +2,7 @@
 found and shown closed, on real labs: a helper removed under a live run, a
 `clean` that reads another state folder, labs a killed `up` or `down` left
 half made, lock files of killed runs."""
+import json
 import os
 import subprocess
 import sys
@@ -213,4 +214,53 @@ def test_a_host_cannot_fill_the_machines_disk(write, tmp_path):
         assert size < 1 << 20, size
     finally:
         assert socklab("down", "filler").returncode == 0
+    assert leftovers() == []
+
+
+def test_a_host_removed_mid_step_says_so(write, tmp_path):
+    path = write(_lab("removed-host", "10.79.9", sleep=0).replace(
+        "  - sleep: 0\n", "  - {on: a, run: sleep 20}\n"))
+    proc = start(path, "--results", tmp_path)
+    wait_for(lambda: any(c["Command"].startswith("socklab-step")
+                         or "sleep 20" in c["Command"]
+                         for c in containers("removed-host")) or
+             _running_step("removed-host"))
+    docker.from_env().api.remove_container(
+        [h for h in hosts("removed-host")
+         if h["Labels"]["socklab.host"] == "a"][0]["Id"], force=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out + err
+    assert "host a was removed during the step" in out, out
+    assert "bytearray" not in out
+    assert leftovers() == []
+
+
+def _running_step(scenario):
+    """Is a step's `sleep 20` running in the scenario's host a?"""
+    for host in hosts(scenario):
+        if host["Labels"]["socklab.host"] == "a" and \
+                host["State"] == "running":
+            top = docker.from_env().api.top(host["Id"])
+            return any("sleep 20" in " ".join(p) for p in top["Processes"])
+    return False
+
+
+def test_a_killed_jobs_parent_leaves_its_childrens_runs_whole(write,
+                                                               tmp_path):
+    """kill -9 of `socklab run --jobs 2`: its children, whose output nobody
+    reads any more, finish their runs and say how they ended."""
+    paths = [write(_lab(name, net, sleep=3), f"{name}.yaml")
+             for name, net in (("orphan-a", "10.79.10"),
+                               ("orphan-b", "10.79.11"))]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "run", "--jobs", "2",
+         "--results", str(tmp_path), *map(str, paths)], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: all(hosts(n) for n in ("orphan-a", "orphan-b")))
+    proc.kill()
+    proc.communicate()
+    wait_for(lambda: not hosts("orphan-a") and not hosts("orphan-b"), 120)
+    for name in ("orphan-a", "orphan-b"):
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        assert summary["status"] == "passed", summary
     assert leftovers() == []
