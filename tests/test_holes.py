@@ -264,3 +264,29 @@ def test_a_killed_jobs_parent_leaves_its_childrens_runs_whole(write,
         summary = json.loads((tmp_path / name / "summary.json").read_text())
         assert summary["status"] == "passed", summary
     assert leftovers() == []
+
+
+def test_a_service_flooding_without_end_is_bounded(write, tmp_path):
+    """A service that prints without end: its first 8 MiB and its last part
+    are kept, the cut is said, and the lab goes on at its own pace."""
+    path = write("""\
+        name: flood
+        networks: {lan: {subnet: 10.79.12.0/24}}
+        hosts:
+          loud: {interfaces: {lan: 10.79.12.10},
+                 services: [yes a-line-of-flood, tcp-server --port 9000]}
+          quiet: {interfaces: {lan: 10.79.12.20}}
+        steps:
+          - sleep: 4
+          - {on: quiet, run: tcp-client --to loud:9000 --message hi,
+             expect: {replies: 1}}
+          - {on: loud, run: "ls -l /var/log/socklab", expect: {exit: 0}}
+        """)
+    done = socklab("run", path, "--results", tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = tmp_path / "flood" / "hosts" / "loud.log"
+    assert log.stat().st_size < 2 << 20
+    text = log.read_text()
+    assert "service 1 printed more than 1 MiB: the host log has its first" in text
+    assert "a-line-of-flood\n" * 10 in text
+    assert leftovers() == []

@@ -9,6 +9,7 @@ services. `host.netns` names the container holding the namespace.
 """
 import io
 import tarfile
+import threading
 
 import docker
 
@@ -21,6 +22,7 @@ from . import app
 from .api import log_of, remove_container
 
 LOG_TAIL = 30     # lines of a host's log shown when it fails
+GRACE = 60        # s past its services' own time limits (a loaded machine)
 LOGS_SIZE = 64 << 20   # the tmpfs of services' output and host captures
 
 
@@ -78,6 +80,12 @@ def await_ready(api, host, seen=0):
     ready, failed = contract.INIT_READY.encode(), \
         contract.INIT_FAILED.encode()
     stream = api.logs(host.netns, stream=True, follow=True)
+    # The init gives up on each service at its own time; this bounds what
+    # it cannot (a log the daemon lost lines of, a wedged host).
+    watchdog = threading.Timer(host.ready_timeout + GRACE, stream.close)
+    late = (f"it did not say it was ready within "
+            f"{host.ready_timeout + GRACE:.0f} s")
+    watchdog.start()
     pending = b""
     try:
         for chunk in stream:
@@ -94,8 +102,15 @@ def await_ready(api, host, seen=0):
                 continue
             break
         else:
-            _failed(api, host, "the host stopped during set-up")
+            if watchdog.is_alive():
+                _failed(api, host, "the host stopped during set-up")
+            _failed(api, host, late)
+    except Exception:  # the stream, closed under it, may raise anything
+        if watchdog.is_alive():
+            raise
+        _failed(api, host, late)
     finally:
+        watchdog.cancel()
         stream.close()
     if not host.own_image:
         why = app.start(api, host)
