@@ -186,14 +186,19 @@ def _make_offline_base(api, progress):
 
 # ------------------------------------------------------------ the host image
 
-def ensure(api, progress):
-    """Return the tag of an up-to-date host image, building it if needed."""
-    inputs = _inputs()
+def tag_of(inputs):
+    """The host image's tag: a hash of its inputs (and of a chosen base)."""
     digest = hashlib.sha256()
     for name, data in inputs:
         digest.update(name.encode() + b"\0" + data + b"\0")
     digest.update(os.environ.get("SOCKLAB_BASE_IMAGE", "").encode())
-    tag = f"socklab-host:{digest.hexdigest()[:12]}"
+    return f"socklab-host:{digest.hexdigest()[:12]}"
+
+
+def ensure(api, progress):
+    """Return the tag of an up-to-date host image, building it if needed."""
+    inputs = _inputs()
+    tag = tag_of(inputs)
     if not _present(api, tag):
         _build(api, progress, tag, inputs)
     # compose.yaml and hand-made labs use :latest; keep it the current one.
