@@ -2,6 +2,7 @@
 another or each in a process of its own (--jobs), and what it writes about
 them all (results/index.html, the JUnit file of --junit)."""
 import concurrent.futures
+import os
 import re
 import signal
 import subprocess
@@ -117,12 +118,22 @@ def in_processes(args, scenarios, statuses, say):
 
 
 def check_junit(path):
-    """--junit names a file to write, never a folder (exit 2 before
-    anything starts)."""
-    if path and Path(path).is_dir():
+    """--junit names a file it can write, never a folder: said (exit 2)
+    before anything starts, not after the whole run."""
+    if not path:
+        return
+    if Path(path).is_dir():
         raise ScenarioInvalid([f"--junit {path}: is a directory; name the "
                                "XML file to write, e.g. --junit "
                                f"{Path(path) / 'socklab.xml'}"])
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioInvalid([f"--junit {path}: cannot make its folder: "
+                               f"{exc.strerror}"]) from None
+    if not os.access(folder, os.W_OK):
+        raise ScenarioInvalid([f"--junit {path}: cannot write in {folder}"])
 
 
 def write_reports(args, scenarios, statuses, since, say):
@@ -142,7 +153,6 @@ def write_reports(args, scenarios, statuses, since, say):
             say(f"index: {index}")
         if args.junit:
             junit = Path(args.junit)
-            junit.parent.mkdir(parents=True, exist_ok=True)
             junit.write_text(suite.junit(outcomes), encoding="utf-8")
             say(f"junit: {junit}")
     except OSError as exc:

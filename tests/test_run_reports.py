@@ -69,11 +69,20 @@ def test_junit_and_index_name_every_scenario_failures_first(
     assert "FAILED" in page and "PASSED" in page and "1 failed, 1 passed" in page
 
 
-def test_junit_naming_a_folder_is_refused_before_anything_starts(tmp_path):
+@pytest.mark.parametrize("where, said", [
+    ("{tmp}", "--junit {tmp}: is a directory; name the XML file to write, "
+     "e.g. --junit {tmp}/socklab.xml"),
+    ("/proc/socklab/j.xml", "--junit /proc/socklab/j.xml: cannot make its "
+     "folder: No such file or directory"),
+])
+def test_a_junit_file_it_cannot_write_is_refused_before_anything_starts(
+        tmp_path, where, said):
     (tmp_path / "echo.yaml").write_text(ECHO)
-    done = socklab("run", "--junit", tmp_path, tmp_path / "echo.yaml")
-    assert done.returncode == 2
-    assert f"--junit {tmp_path}: is a directory" in done.stderr
+    done = socklab("run", "--results", tmp_path / "results", "--junit",
+                   where.format(tmp=tmp_path), tmp_path / "echo.yaml")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == said.format(tmp=tmp_path) + "\n"
+    assert not (tmp_path / "results").exists()
 
 
 def _evidence(results, name, status, steps, error=None, age=0.0):
