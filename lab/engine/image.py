@@ -178,8 +178,12 @@ def _make_offline_base(api, progress):
                 "debootstrap failed; is Debian's package mirror reachable? "
                 + done.stdout[-800:] + done.stderr[-800:])
         archive = Path(tmp) / "root.tar"
-        subprocess.run(["tar", "-C", str(root), "-cf", str(archive), "."],
-                       check=True)
+        packed = subprocess.run(["tar", "-C", str(root), "-cf",
+                                 str(archive), "."], capture_output=True,
+                                text=True)
+        if packed.returncode:  # a full disk, most likely: one line, exit 3
+            raise EnvironmentUnusable(
+                f"packing the base image failed: {packed.stderr[-300:]}")
         api.import_image(src=str(archive), repository=OFFLINE_BASE.split(":")[0],
                          tag=OFFLINE_BASE.split(":")[1])
 
