@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from . import interrupts, runner
-from .errors import EnvironmentUnusable, ScenarioInvalid
+from .errors import ScenarioInvalid, file_fault
 from .report import suite
 from .scenario import load_scenario
 
@@ -156,5 +156,6 @@ def write_reports(args, scenarios, statuses, since, say):
             junit.write_text(suite.junit(outcomes), encoding="utf-8")
             say(f"junit: {junit}")
     except OSError as exc:
-        raise EnvironmentUnusable(f"could not write the run's reports: "
-                                  f"{exc}") from None
+        raise file_fault("the run's reports cannot be written at", exc,
+                         "free space there or choose another --results "
+                         "DIR or --junit FILE") from None
