@@ -149,3 +149,22 @@ def test_junit_survives_control_characters_a_program_printed():
     outcome = suite.Outcome("x", "x.yaml", "failed", 1.0, None,
                             "got 'a\x1b[0m\x00b'", "got 'a\x1b[0m\x00b'")
     ET.fromstring(suite.junit([outcome]))  # well-formed
+
+
+def test_half_written_evidence_is_no_traceback(tmp_path):
+    # A run killed mid-write: the last line of steps.jsonl cut, or a
+    # summary that is no JSON.
+    results, since = tmp_path / "results", time.time() - 5
+    step = {"step": 1, "name": "step 1", "line": 3, "host": "c", "ok": False,
+            "error": "host c is not running", "verdicts": []}
+    _evidence(results, "cut", "failed", [step])
+    with open(results / "cut" / "steps.jsonl", "a") as steps:
+        steps.write('{"step": 2, "na')
+    _evidence(results, "garbled", "failed", [])
+    (results / "garbled" / "summary.json").write_text("{\"scen")
+    cut = suite.outcome(_scenario(tmp_path, "cut"), results, 1, since)
+    assert cut.message == "step 1 (line 3) on c: host c is not running"
+    garbled = suite.outcome(_scenario(tmp_path, "garbled"), results, 3,
+                            since)
+    assert (garbled.verdict, garbled.message) == \
+        ("error", "no result: its run ended with exit status 3")

@@ -45,6 +45,17 @@ def _fresh(path, since):
         return None
 
 
+def _read(summary_file):
+    """The summary, or None where there is none to read (a run killed
+    before it wrote one whole, the file unreadable)."""
+    if summary_file is None:
+        return None
+    try:
+        return json.loads(summary_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _failed_steps(steps_file):
     """'STEP (line N) on HOST: expected ...' for each expectation that did
     not hold (or why the step could not run), as the pytest plugin says it."""
@@ -52,7 +63,10 @@ def _failed_steps(steps_file):
     if steps_file is None:
         return lines
     for text in steps_file.read_text(encoding="utf-8").splitlines():
-        record = json.loads(text)
+        try:
+            record = json.loads(text)
+        except ValueError:  # the last line of a run killed mid-write
+            continue
         if record["ok"]:
             continue
         where = f"{record['name']} (line {record['line']}) on {record['host']}"
@@ -71,14 +85,13 @@ def outcome(scenario, results, status, since):
     status of its run (0 passed, 1 an expectation failed, else it could not
     finish), or None if the run did not come back with one."""
     folder = Path(results) / scenario.name
-    summary_file = _fresh(folder / "summary.json", since)
-    if summary_file is None:
+    summary = _read(_fresh(folder / "summary.json", since))
+    if summary is None:
         why = ("not run" if status is None else
                f"no result: its run ended with exit status {status}")
         return Outcome(scenario.name, str(scenario.path),
                        "not run" if status is None else "error", 0.0, None,
                        why, why)
-    summary = json.loads(summary_file.read_text(encoding="utf-8"))
     failures = _failed_steps(_fresh(folder / "steps.jsonl", since))
     said = ([summary["error"]] if summary.get("error") else []) + failures
     if summary.get("not_run"):
