@@ -4,20 +4,16 @@ command line is unknown, 3 the environment is not usable (no Docker daemon,
 the image can't be built, a folder or disk socklab cannot write), 130
 interrupted. `exec` exits with the command's own status."""
 import argparse
-import concurrent.futures
+import contextlib
 import json
 import os
-import re
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
-from . import runs
+from . import runs, runset
 from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
@@ -26,46 +22,6 @@ from .scenario import load_scenario, schema
 
 progress = Progress(sys.stdout)
 say = progress.say
-
-
-def scenario_files(paths):
-    """Files named, and every *.yaml / *.yml below directories named."""
-    files, problems = [], []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.y*ml")
-                           if p.suffix in (".yaml", ".yml"))
-            if not found:
-                problems.append(f"{path}: no scenario files (*.yaml) here")
-            files += found
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(f"{path}: no such file or directory")
-    if problems:
-        raise ScenarioInvalid(problems)
-    return files
-
-
-def load_all(paths):
-    """Load every scenario, reporting the problems of all files at once."""
-    scenarios, problems = [], []
-    for path in scenario_files(paths):
-        try:
-            scenarios.append(load_scenario(path))
-        except ScenarioInvalid as exc:
-            problems += exc.problems
-    names = {}
-    for s in scenarios:
-        if s.name in names:
-            problems.append(f"{s.path}: scenario name {s.name!r} is also "
-                            f"used by {names[s.name]}; names must differ "
-                            "(they name the results folders)")
-        names[s.name] = s.path
-    if problems:
-        raise ScenarioInvalid(problems)
-    return scenarios
 
 
 def ready_engine(args):
@@ -78,77 +34,34 @@ def ready_engine(args):
 # ------------------------------------------------------------------ commands
 
 def cmd_run(args):
-    scenarios = load_all(args.paths)
-    engine = ready_engine(args)
-    evidence.make_root(args.results)  # one line now, not one per scenario
-    if args.jobs > 1 and len(scenarios) > 1:
-        statuses = _run_each_in_a_process(args, scenarios)
-    else:
-        statuses = {}
-        for scenario in scenarios:  # with --jobs, each process says its own
-            say(*scenario.warnings)
-            report = runner.run(scenario, engine, args.results, progress,
-                                args.keep_going)
-            statuses[scenario.name] = 0 if report.ok else 1
-            say(f"{scenario.name}: {'passed' if report.ok else 'FAILED'} "
-                f"in {report.elapsed:.1f} s; report: "
-                f"{report.directory}/report.html")
-    failed = [n for n, code in statuses.items() if code]
+    scenarios = runset.load_all(args.paths)
+    runset.check_junit(args.junit)
+    statuses, since = {}, time.time()
+    try:
+        engine = ready_engine(args)
+        evidence.make_root(args.results)  # one line now, not per scenario
+        if args.jobs > 1 and len(scenarios) > 1:
+            runset.in_processes(args, scenarios, statuses, say)
+        else:
+            runset.one_after_another(args, scenarios, engine, statuses,
+                                     progress)
+    except BaseException:
+        # The reports say what ran before the stop; the stop's own
+        # message is the one to see, so theirs give way.
+        with contextlib.suppress(SocklabError):
+            runset.write_reports(args, scenarios, statuses, since, say)
+        raise
+    runset.write_reports(args, scenarios, statuses, since, say)
+    failed = [name for name, code in statuses.items() if code]
     if failed:
         say(f"failed: {', '.join(failed)}")
     say(f"{len(statuses) - len(failed)} passed, {len(failed)} failed")
-    return 3 if 3 in statuses.values() else 1 if failed else 0
-
-
-def _run_each_in_a_process(args, scenarios):
-    """{name: exit status}, up to args.jobs scenarios at once, each a
-    `socklab run` of its own: its signals, teardown and evidence are
-    exactly a single run's. Each one's output is printed whole when it
-    ends, so lines do not interleave. Runs whose subnets overlap take
-    turns (lab/runs.py). The lessons mostly wait (timeouts, ARP,
-    listeners), so a 2-core machine runs two at once, measuring the same."""
-    base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
-            "--engine", args.engine, "--results", args.results] + \
-        (["--keep-going"] if args.keep_going else [])
-    children, lock, stopping = [], threading.Lock(), threading.Event()
-
-    def one(scenario):
-        with lock:  # none starts once we are stopping
-            if stopping.is_set():
-                return scenario.name, 130, b""
-            child = subprocess.Popen(base + [str(scenario.path)],
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-            children.append(child)
-        output, _ = child.communicate()  # read as it comes: no full pipe
-        return scenario.name, child.returncode, output
-
-    statuses = {}
-    pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
-    try:
-        for future in concurrent.futures.as_completed(
-                [pool.submit(one, s) for s in scenarios]):
-            name, statuses[name], output = future.result()
-            for line in output.decode("utf-8", "replace").splitlines():
-                if not re.fullmatch(r"\d+ passed, \d+ failed", line):
-                    say(line)
-    except BaseException:
-        # Stop the others too; each tears its own lab down. Held back
-        # while they do, like a single run's teardown.
-        with interrupts.deferred():
-            with lock:
-                stopping.set()
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return statuses
+    codes = set(statuses.values())
+    return 3 if 3 in codes else 1 if failed else 0
 
 
 def cmd_validate(args):
-    for scenario in load_all(args.paths):
+    for scenario in runset.load_all(args.paths):
         say(*scenario.warnings, f"ok {scenario.path}: {scenario.name} ("
             f"{len(scenario.hosts)} hosts, {len(scenario.steps)} steps)")
     return 0
@@ -313,6 +226,9 @@ def parser():
     p.add_argument("--jobs", "-j", type=int, default=2, metavar="N",
                    help="scenarios run at once, each in its own process "
                    "(default 2; 1: one after another, in this process)")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML "
+                   "file: one test case per scenario (with several, "
+                   "RESULTS/index.html is written anyway)")
 
     p = command("validate", cmd_validate, "Check scenario files without "
                 "starting anything (exit 0 or 2).",
