@@ -158,6 +158,10 @@ def cmd_clean(args):
         dead = engine.sweep(owner=owner)
     say(f"removed the leftovers of {len(dead)} run(s)" if dead else
         "nothing left behind by earlier runs")
+    if args.builds:
+        pruned = engine.prune_builds()
+        say(f"removed {len(pruned)} image(s) built from scenarios' folders"
+            + (f": {', '.join(pruned)}" if pruned else ""))
     return 0
 
 
@@ -270,7 +274,9 @@ def parser():
 
     command("clean", cmd_clean, "Remove every container, network and host "
             "firewall rule that interrupted runs left (never a live run's, "
-            "nor a lab left up on purpose).", "socklab clean")
+            "nor a lab left up on purpose).", "socklab clean").add_argument(
+        "--builds", action="store_true", help="also remove the images "
+        "built from scenarios' folders (build:) that no container uses")
 
     command("build", cmd_build, "Build the host image now (run and pytest "
             "build it when needed; only when its inputs change).",

@@ -131,7 +131,7 @@ def choose_base(env, present, pull_failed=None):
                 "pulled by the engine (SOCKLAB_NO_PULL=1 would not)")
 
 
-def _pull(api, image, progress):
+def pull(api, image, progress):
     """None once the engine has pulled the image, else why it could not
     (first line of the engine's words: it can be a page of them)."""
     try:
@@ -151,7 +151,7 @@ def _base(api, progress):
         return _present(api, name)
     base = choose_base(env, present)
     if base.action == "pull":
-        failed = _pull(api, base.image, progress)
+        failed = pull(api, base.image, progress)
         if failed:
             base = choose_base(env, present, pull_failed=failed)
     progress.say(base.why)  # before a minute of debootstrap, not after
