@@ -16,6 +16,7 @@ import collections
 import json
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -70,7 +71,7 @@ def _pump(process, number, pattern, matched):
     fd, partial, kept, cut = process.stdout.fileno(), b"", 0, 0
     tail, held, shown = collections.deque(), 0, 0.0
     while True:
-        chunk = os.read(fd, 1 << 16)
+        chunk = _gather(fd)
         data = partial + chunk if chunk else \
             (partial + b"\n" if partial else b"")
         end = data.rfind(b"\n") + 1
@@ -105,6 +106,21 @@ def _pump(process, number, pattern, matched):
         _write(f"[socklab: service {number} printed {kept + cut} bytes; "
                f"{cut - len(last)} cut here; its last part follows]\n"
                .encode() + last, own)
+
+
+def _gather(fd, linger=0.005, most=1 << 16):
+    """What the program printed: at least one read, then whatever more it
+    prints within `linger` seconds (a program that prints line by line,
+    unbuffered, makes a write per line; copying each on its own would cost
+    a flush and three writes per line)."""
+    chunk = os.read(fd, most)
+    while chunk and len(chunk) < most and \
+            select.select([fd], [], [], linger)[0]:
+        more = os.read(fd, most - len(chunk))
+        if not more:
+            break
+        chunk += more
+    return chunk
 
 
 def _last(number, tail):
