@@ -96,7 +96,7 @@ def test_the_base_here_is_said_in_one_line(monkeypatch):
     # A base is made by no test: the daemon is shared, and it takes a minute.
     monkeypatch.setattr(image, "_make_offline_base", pytest.fail)
     api = docker.from_env().api
-    if not image._present(api, OFFLINE_BASE):
+    if not image.present(api, OFFLINE_BASE):
         pytest.skip(f"{OFFLINE_BASE} is not made yet (socklab build)")
     out = io.StringIO()
     assert image._base(api, Progress(out)) in (DEFAULT_BASE, OFFLINE_BASE)

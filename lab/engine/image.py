@@ -71,7 +71,7 @@ def _context(inputs):
     return buffer
 
 
-def _present(api, name):
+def present(api, name):
     try:
         api.inspect_image(name)
         return True
@@ -148,7 +148,7 @@ def _base(api, progress):
     env = os.environ
 
     def present(name):
-        return _present(api, name)
+        return present(api, name)
     base = choose_base(env, present)
     if base.action == "pull":
         failed = pull(api, base.image, progress)
@@ -203,7 +203,7 @@ def ensure(api, progress):
     """Return the tag of an up-to-date host image, building it if needed."""
     inputs = _inputs()
     tag = tag_of(inputs)
-    if not _present(api, tag):
+    if not present(api, tag):
         _build(api, progress, tag, inputs)
     # compose.yaml and hand-made labs use :latest; keep it the current one.
     api.tag(tag, "socklab-host", "latest")
@@ -212,7 +212,7 @@ def ensure(api, progress):
 
 def _build(api, progress, tag, inputs):
     with runs.locked("image.lock"):  # parallel runs build it once
-        if _present(api, tag):
+        if present(api, tag):
             return
         base = _base(api, progress)
         with progress.phase(f"building the host image {tag} on {base}"):

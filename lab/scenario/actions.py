@@ -39,6 +39,7 @@ def _on_host(cls, value, where, check):
     check.known_host(where, value)
     return cls(value)
 
+
 @dataclass(frozen=True)
 class Partition:
     host: str
