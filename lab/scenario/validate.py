@@ -8,7 +8,6 @@ problems are reported together, and nothing starts while there is one.
 import re
 from ipaddress import IPv4Address, IPv4Network, ip_network
 
-from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
 from . import actions, commands, model, names, schema
@@ -289,13 +288,6 @@ class _Builder:
                             f"{example}")
         if "jitter" in spec and "delay" not in spec:
             self.report(where + ("jitter",), "jitter needs a delay")
-        if ("delay" in spec or "jitter" in spec) and \
-                kernel.has_netem() is False:
-            self.report(where + ("delay" if "delay" in spec else "jitter",),
-                        "delay needs netem (the sch_netem queueing "
-                        "discipline), which this machine's kernel does not "
-                        "have; nothing was started. loss and rate work on "
-                        "every kernel.")
         return model.Impairment(
             loss=None if loss is None else loss / 100, rate=spec.get("rate"),
             delay=spec.get("delay"), jitter=spec.get("jitter"))
