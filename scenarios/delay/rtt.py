@@ -1,0 +1,51 @@
+"""Round trips of UDP echoes, two datagrams in flight at a time (so their
+order can be checked), printed as min, median, 95th percentile and max.
+
+    python3 rtt.py HOST PORT COUNT [--band LO HI] [--spread MS]
+
+Exits 1 when a trip is shorter than LO (no delay can make a trip shorter
+than it is asked to be), when the median is outside LO..HI or the 95th
+percentile more than 10 ms past HI (a busy machine adds a little, never
+subtracts), when the trips spread less than MS, or when a reply overtook
+the one sent before it.
+"""
+import argparse
+import socket
+import statistics
+import struct
+import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("host")
+parser.add_argument("port", type=int)
+parser.add_argument("count", type=int)
+parser.add_argument("--band", type=float, nargs=2, metavar=("LO", "HI"))
+parser.add_argument("--spread", type=float, default=0)
+args = parser.parse_args()
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.connect((args.host, args.port))
+sock.settimeout(3)
+sock.send(b"warm-up")  # the first datagram waits for ARP; not a trip
+sock.recv(64)
+trips, order = [], []
+for i in range(args.count):
+    start = time.monotonic()
+    sock.send(struct.pack("!I", 2 * i))
+    sock.send(struct.pack("!I", 2 * i + 1))
+    for _ in range(2):
+        order.append(struct.unpack("!I", sock.recv(64))[0])
+    trips.append((time.monotonic() - start) * 1000)
+trips.sort()
+p95 = trips[int(0.95 * (len(trips) - 1))]
+median = statistics.median(trips)
+kept = order == sorted(order)
+print(f"round trips (ms): min {trips[0]:.1f} median {median:.1f} "
+      f"p95 {p95:.1f} max {trips[-1]:.1f}; order kept: {kept}")
+fine = kept and trips[-1] - trips[0] >= args.spread
+if args.band:
+    low, high = args.band
+    fine = fine and trips[0] >= low and low <= median <= high and \
+        p95 <= high + 10
+sys.exit(0 if fine else 1)
