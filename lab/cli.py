@@ -5,7 +5,6 @@ the image can't be built), 130 interrupted. `exec` exits with the command's
 own status."""
 import argparse
 import concurrent.futures
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
-from . import runs
+from . import doctor, runs
 from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
@@ -275,11 +274,6 @@ def cmd_compose(args):
     return 0
 
 
-def cmd_schema(args):
-    print(json.dumps(schema.json_schema(), indent=2, ensure_ascii=False))
-    return 0
-
-
 # -------------------------------------------------------------------- parser
 
 def parser():
@@ -358,6 +352,10 @@ def parser():
             "firewall rule that interrupted runs left (never a live run's, "
             "nor a lab left up on purpose).", "socklab clean")
 
+    command("doctor", doctor.cmd_doctor, "Say what works here for the engine"
+            " socklab would use, and what to do about the rest (exit 0 "
+            "usable, 3 not).", "socklab doctor")
+
     command("build", cmd_build, "Build the host image now (run and pytest "
             "build it when needed; only when its inputs change).",
             "socklab build")
@@ -376,7 +374,7 @@ def parser():
     p.add_argument("--base", metavar="DIR", help="the directory the compose "
                    "file will live in (default: the current one)")
 
-    command("schema", cmd_schema, "Print the scenario format's JSON Schema "
+    command("schema", schema.print_schema, "Print the scenario format's JSON Schema "
             "(for editors).", "socklab schema > scenario.schema.json")
     return top
 
