@@ -21,10 +21,11 @@ def test_packets_leave_after_their_delay_in_order():
     kernel = Kernel()
     line = delayd.DelayLine(kernel)
     line.settings = {7: (0.100, 0.0)}
-    line.take([(7, 1), (7, 2)], now=10.0)
-    line.take([(7, 3)], now=10.05)
+    line.take([(7, 1, None), (7, 2, None)], now=10.0)
+    # Read 20 ms after the kernel stamped its arrival: held 80 ms more.
+    line.take([(7, 3, 1000.0)], now=10.07, wall=1000.02)
     assert line.release(10.099) == 10.1 and kernel.verdicts == []
-    assert line.release(10.1) == 10.15
+    assert abs(line.release(10.1) - 10.15) < 1e-9
     # One batch verdict lets go every packet up to the last one due.
     assert kernel.verdicts == [(7, nfqueue.NF_ACCEPT, 2)]
     assert line.release(10.2) is None
@@ -36,7 +37,7 @@ def waits(spacing, count=2000):
     line = delayd.DelayLine(Kernel())
     line.settings = {1: (0.050, 0.020)}
     for packet in range(count):
-        line.take([(1, packet)], now=packet * spacing)
+        line.take([(1, packet, None)], now=packet * spacing)
     dues = [due for due, _ in line.held[1]]
     assert dues == sorted(dues)  # never overtakes the one ahead
     return [due - packet * spacing for packet, due in enumerate(dues)]
@@ -56,8 +57,12 @@ def test_jitter_stays_in_its_band_and_never_reorders():
 def test_a_packet_notice_is_read_from_its_netlink_message():
     header = nfqueue._attr(nfqueue.ATTR_PACKET_HDR,
                            struct.pack(">IHB", 4242, 0x0800, 0))
-    message = nfqueue._message(nfqueue.MSG_PACKET, 0, 9, [header])
-    assert list(nfqueue.packets(message + message)) == [(9, 4242)] * 2
+    stamp = nfqueue._attr(nfqueue.ATTR_TIMESTAMP,
+                          struct.pack(">QQ", 1700000000, 250000))
+    bare = nfqueue._message(nfqueue.MSG_PACKET, 0, 9, [header])
+    stamped = nfqueue._message(nfqueue.MSG_PACKET, 0, 9, [header, stamp])
+    assert list(nfqueue.packets(bare + stamped)) == [
+        (9, 4242, None), (9, 4242, 1700000000.25)]
 
 
 def test_durations():

@@ -43,6 +43,7 @@ LOG = f"{contract.LOGS}/delay.log"
 CHAIN = "socklab-delay"
 BATCH = 256  # notices taken in a row before due packets are let go again
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+SO_TIMESTAMP = 29  # asm-generic/socket.h; Python's socket module lacks it
 
 
 def seconds(text):
@@ -157,11 +158,16 @@ class DelayLine:
             file.write(str(config["generation"]))
         os.replace(STATE + ".new", STATE)
 
-    def take(self, notices, now):
-        for queue, packet in notices:
+    def take(self, notices, now, wall=None):
+        """Hold each packet `delay` from its arrival: the kernel's receive
+        time where it gave one (so a daemon kept off the CPU by a busy
+        machine does not add the time it took to read the notice), else
+        now. now is monotonic, wall the same moment in epoch seconds."""
+        for queue, packet, arrival in notices:
             delay, jitter = self.settings.get(queue, (0.0, 0.0))
-            due = now + delay + (random.uniform(-jitter, jitter) if jitter
-                                 else 0.0)
+            since = wall - arrival if arrival and wall else 0.0
+            due = now - min(max(since, 0.0), delay) + delay + (
+                random.uniform(-jitter, jitter) if jitter else 0.0)
             due = max(due, self.last[queue])  # never overtake: no reordering
             self.last[queue] = due
             self.held[queue].append((due, packet))
@@ -185,7 +191,8 @@ class DelayLine:
                 data = self.sock.recv(65536)
             except (BlockingIOError, InterruptedError):
                 return
-            self.take(nfqueue.packets(data), time.monotonic())
+            self.take(nfqueue.packets(data), time.monotonic(),
+                      time.time())
 
 
 def serve():
@@ -195,6 +202,11 @@ def serve():
     os.set_blocking(woken, False)
     signal.set_wakeup_fd(woken)  # SIGHUP wakes select(): new settings
     signal.signal(signal.SIGHUP, lambda *_: None)
+    # Any socket asking for receive timestamps makes the kernel stamp every
+    # packet as it arrives, before it is queued: the notices then say when
+    # each packet came (nfqueue.packets).
+    stamps = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stamps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
     line = DelayLine(sock)
     with open(PIDFILE, "w") as file:
         file.write(str(os.getpid()))

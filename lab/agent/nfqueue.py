@@ -28,7 +28,7 @@ CFG_CMD, CFG_PARAMS, CFG_QUEUE_MAXLEN, CFG_MASK, CFG_FLAGS = 1, 2, 3, 4, 5
 CMD_BIND = 1
 COPY_META = 1
 F_GSO = 4  # hand GSO packets over whole, not cut into segments first
-ATTR_PACKET_HDR, ATTR_VERDICT_HDR = 1, 2
+ATTR_PACKET_HDR, ATTR_VERDICT_HDR, ATTR_TIMESTAMP = 1, 2, 4
 NF_ACCEPT = 1
 
 HEADER = struct.Struct("=IHHII")   # nlmsghdr: len, type, flags, seq, pid
@@ -111,21 +111,28 @@ def _messages(data):
 
 
 def packets(data):
-    """(queue, packet id) of each packet notice in what recv() returned."""
+    """(queue, packet id, arrival) of each packet notice in what recv()
+    returned; arrival is the kernel's receive time of the packet (seconds
+    since the epoch) where it took one (see delayd.serve), else None."""
     for kind, payload in _messages(data):
         if kind != (SUBSYS_QUEUE << 8) | MSG_PACKET:
             continue
         queue = struct.unpack_from(">H", payload, 2)[0]
-        offset = 4
+        packet, arrival, offset = None, None, 4
         while offset + ATTR.size <= len(payload):
             length, attr = ATTR.unpack_from(payload, offset)
             if length < ATTR.size:
                 break
             if attr & 0x3fff == ATTR_PACKET_HDR:
-                yield queue, struct.unpack_from(">I", payload,
-                                                offset + ATTR.size)[0]
-                break
+                packet = struct.unpack_from(">I", payload,
+                                            offset + ATTR.size)[0]
+            elif attr & 0x3fff == ATTR_TIMESTAMP:
+                sec, usec = struct.unpack_from(">QQ", payload,
+                                               offset + ATTR.size)
+                arrival = sec + usec / 1e6
             offset += (length + 3) & ~3
+        if packet is not None:
+            yield queue, packet, arrival
 
 
 def accept_up_to(sock, queue, packet_id):
