@@ -135,8 +135,9 @@ def main():
         floods = []
         for rate in RATES:
             sent, got = flood("d10", rate)
-            floods.append(f"| {rate} | {sent['sent']} | {got['received']} |"
-                          f" {got['rate']:.0f} | {got['reordered']} |")
+            floods.append(f"| {rate} | {sent['sent'] / sent['seconds']:.0f} |"
+                          f" {sent['sent']} | {got['received']} | "
+                          f"{got['reordered']} |")
             print(floods[-1], flush=True)
         speeds = {n: transfer(n) for n in ("d0", "d10", "d100")}
         print(speeds)
@@ -165,7 +166,7 @@ def main():
         *[f"- {note}" for note in notes],
         "", "Numbered 64-byte datagrams through the 10 ms network for 2 s "
         "at each rate (target: 10,000 packets/s, none reordered):", "",
-        "| rate asked (/s) | sent | received | received (/s) | "
+        "| rate asked (/s) | rate sent (/s) | sent | received | "
         "reordered |", "|---:|---:|---:|---:|---:|", *floods, "",
         "20 MB over TCP (tcp-client, length framing, until the server's "
         "ack): " + ", ".join(

@@ -374,8 +374,9 @@ def parser():
     p.add_argument("--base", metavar="DIR", help="the directory the compose "
                    "file will live in (default: the current one)")
 
-    command("schema", schema.print_schema, "Print the scenario format's JSON Schema "
-            "(for editors).", "socklab schema > scenario.schema.json")
+    command("schema", schema.print_schema, "Print the scenario format's "
+            "JSON Schema (for editors).",
+            "socklab schema > scenario.schema.json")
     return top
 
 

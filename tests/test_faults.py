@@ -67,19 +67,28 @@ def test_jitter_stays_in_its_band_and_keeps_order(write, tmp_path,
                                                    nothing_left):
     """50 ms +- 20 ms each way: no round trip under 60 ms, most within
     60..140 ms (a busy machine adds a little), spread out, none reordered;
-    loss still works on a delayed interface."""
+    rate and loss still work on a delayed interface."""
     write((ROOT / "scenarios/delay/rtt.py").read_text(), name="rtt.py")
     done = socklab("run", write("""\
         name: jittered
         networks:
-          wan: {subnet: 10.67.24.0/24, delay: 50ms, jitter: 20ms}
+          wan: {subnet: 10.67.24.0/24, delay: 50ms, jitter: 20ms,
+                rate: 8mbit}
         hosts:
-          a: {interfaces: {wan: 10.67.24.10}, services: [udp-server --port 5000]}
+          a:
+            interfaces: {wan: 10.67.24.10}
+            services:
+              - udp-server --port 5000
+              - tcp-server --port 9000 --framing length --reply ack
           b: {interfaces: {wan: 10.67.24.20}}
         steps:
           - on: b
             run: python3 rtt.py a 5000 40 --band 60 140 --spread 15
             expect: {exit: 0, stdout: {contains: "order kept: True"}}
+          - name: rate still limits what b sends (1 MB at 8 Mbit/s)
+            on: b
+            run: tcp-client --to a:9000 --size 1000000 --framing length
+            expect: {received: [ack 1000000], elapsed_ms: {ge: 800}}
           - impair: {host: a, network: wan, loss: 100%}
           - on: b
             run: udp-client --to a:5000 --count 3 --timeout 0.3

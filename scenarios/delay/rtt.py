@@ -5,9 +5,9 @@ order can be checked), printed as min, median, 95th percentile and max.
 
 Exits 1 when a trip is shorter than LO (no delay can make a trip shorter
 than it is asked to be), when the median is outside LO..HI or the 95th
-percentile more than 10 ms past HI (a busy machine adds a little, never
-subtracts), when the trips spread less than MS, or when a reply overtook
-the one sent before it.
+percentile more than 30 ms past HI (a busy machine adds to a trip, never
+takes from it: the slack is for a shared 2-core machine), when the trips
+spread less than MS, or when a reply overtook the one sent before it.
 """
 import argparse
 import socket
@@ -47,5 +47,5 @@ fine = kept and trips[-1] - trips[0] >= args.spread
 if args.band:
     low, high = args.band
     fine = fine and trips[0] >= low and low <= median <= high and \
-        p95 <= high + 10
+        p95 <= high + 30
 sys.exit(0 if fine else 1)
