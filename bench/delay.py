@@ -168,10 +168,14 @@ def main():
         "at each rate (target: 10,000 packets/s, none reordered):", "",
         "| rate asked (/s) | rate sent (/s) | sent | received | "
         "reordered |", "|---:|---:|---:|---:|---:|", *floods, "",
+        "(rate sent: what one Python sender reached here; the delay line "
+        "is in the receiving host.)", "",
         "20 MB over TCP (tcp-client, length framing, until the server's "
         "ack): " + ", ".join(
             f"{'undelayed' if n == 'd0' else n[1:] + ' ms'} "
-            f"{speed:.0f} MB/s" for n, speed in speeds.items()) + ".",
+            f"{speed:.0f} MB/s" for n, speed in speeds.items()) + ". Over "
+        "a long link a 20 MB transfer is mostly TCP's slow start (one window"
+        " doubling per round trip), as it would be on a real one.",
         "", "Every UDP median within target: "
         f"{'yes' if all_ok else 'NO'}.", ""])
     sections.replace(args.output, "bench/delay.py", text)
