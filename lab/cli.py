@@ -352,9 +352,8 @@ def parser():
             "firewall rule that interrupted runs left (never a live run's, "
             "nor a lab left up on purpose).", "socklab clean")
 
-    command("doctor", doctor.cmd_doctor, "Say what works here for the engine"
-            " socklab would use, and what to do about the rest (exit 0 "
-            "usable, 3 not).", "socklab doctor")
+    command("doctor", doctor.cmd_doctor, "What works here, what does not, and "
+            "what to do (exit 0 usable, 3 not).", "socklab doctor")
 
     command("build", cmd_build, "Build the host image now (run and pytest "
             "build it when needed; only when its inputs change).",
@@ -374,9 +373,8 @@ def parser():
     p.add_argument("--base", metavar="DIR", help="the directory the compose "
                    "file will live in (default: the current one)")
 
-    command("schema", schema.print_schema, "Print the scenario format's "
-            "JSON Schema (for editors).",
-            "socklab schema > scenario.schema.json")
+    command("schema", schema.show, "Print the scenario format's JSON Schema "
+            "(for editors).", "socklab schema > scenario.schema.json")
     return top
 
 

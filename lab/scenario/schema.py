@@ -112,7 +112,7 @@ def json_schema():
             "title": "socklab scenario", **SCENARIO.schema()}
 
 
-def print_schema(args=None):
+def show(args=None):
     """`socklab schema`: the format's JSON Schema, for editors."""
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
