@@ -98,16 +98,18 @@ def _configure(settings):
     with open(CONFIG + ".new", "w") as file:
         json.dump({"generation": generation, "queues": settings}, file)
     os.replace(CONFIG + ".new", CONFIG)
-    pid = _running()
+    pid, started = _running(), None
     if pid:
         os.kill(pid, signal.SIGHUP)
     else:
         os.makedirs(contract.LOGS, exist_ok=True)
         with open(LOG, "ab") as log:  # not our pipes: docker exec would wait
-            subprocess.Popen([contract.DELAY], stdin=subprocess.DEVNULL,
-                             stdout=log, stderr=log, start_new_session=True)
+            started = subprocess.Popen(
+                [contract.DELAY], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, start_new_session=True)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and \
+            (started is None or started.poll() is None):
         try:
             with open(STATE) as file:
                 if file.read().strip() == str(generation):
@@ -116,8 +118,10 @@ def _configure(settings):
             pass
         time.sleep(0.005)
     with open(LOG, errors="replace") as log:
-        raise RuntimeError(f"{contract.DELAY} did not take its settings: "
-                           + " ".join(log.read().splitlines()[-2:]))
+        said = " ".join(log.read().splitlines()[-2:])
+    raise RuntimeError(f"delay: {said or 'no answer from ' + contract.DELAY}"
+                       " (delay needs the kernel's NFQUEUE target and "
+                       "nfnetlink_queue; `socklab doctor` checks)")
 
 
 def apply(delays):
