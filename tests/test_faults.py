@@ -28,6 +28,10 @@ steps:
     on: b
     run: connect --to a.lan:9000
     expect: {outcome: connected, elapsed_ms: {lt: 30}}
+  - name: a step's program can't take the delay away (no CAP_NET_ADMIN)
+    on: a
+    run: iptables -t mangle -F socklab-delay
+    expect: {exit: {ne: 0}}
   - name: a UDP request waits the round trip for its reply
     on: b
     run: udp-client --to a.wan:5000 --count 1 --timeout 0.15
@@ -44,8 +48,9 @@ steps:
 @pytest.mark.docker
 def test_delay_slows_the_handshake(write, tmp_path, nothing_left):
     """Real queues in real hosts: a round trip is twice the delay, an
-    undelayed network between the same hosts is not slowed, and an impair
-    step changes one interface's delay (the direction into that host)."""
+    undelayed network between the same hosts is not slowed, a step's
+    program can't undo it, and an impair step changes one interface's delay
+    (the direction into that host)."""
     done = socklab("run", write(DELAYED), "--results", tmp_path)
     assert done.returncode == 0, done.stdout
 
