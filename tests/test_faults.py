@@ -60,11 +60,20 @@ def test_delay_is_validated(write):
         networks:
           lan: {subnet: 10.67.22.0/24, delay: fast, jitter: 5ms}
           wan: {subnet: 10.67.23.0/24, jitter: 5ms}
-        hosts: {a: {interfaces: {lan: 10.67.22.10}}}
+          slow: {subnet: 10.67.25.0/24, delay: 50ms}
+        hosts:
+          a:
+            interfaces: {lan: 10.67.22.10, wan: 10.67.23.10,
+                         slow: 10.67.25.10}
+            impair: {wan: {jitter: 1ms}, slow: {jitter: 9ms}}
         """))
     assert done.returncode == 2
     assert ":2: networks.lan.delay: 'fast': give e.g. 50ms" in done.stderr
     assert ":3: networks.wan.jitter: jitter needs a delay" in done.stderr
+    # A host's own jitter keeps its network's delay, where it has one.
+    assert ":9: hosts.a.impair.wan.jitter: jitter needs a delay" in \
+        done.stderr
+    assert "slow.jitter" not in done.stderr
 
 
 @pytest.mark.docker

@@ -208,7 +208,9 @@ class _Builder:
                 self.report(spot, f"{name} has no interface on "
                             f"{net_name!r}; its networks are "
                             f"{', '.join(n for n, _ in interfaces)}")
-            impair.append((net_name, self._impairment(spot, overrides)))
+            network = self.networks.get(net_name)
+            impair.append((net_name, self._impairment(
+                spot, overrides, network and network.impair.delay)))
         if interfaces:
             self.hosts[name] = model.Host(
                 name=name, interfaces=tuple(interfaces), gateway=gateway,
@@ -270,7 +272,9 @@ class _Builder:
             regex(where + ("log",), spec["log"], self.report)
         return model.Ready(kinds[0], spec[kinds[0]], spec.get("timeout", 30))
 
-    def _impairment(self, where, spec):
+    def _impairment(self, where, spec, inherited_delay=None):
+        """inherited_delay: the network's, which a host's own settings
+        keep unless they replace it (so a host may set jitter alone)."""
         loss = spec.get("loss")
         if isinstance(loss, str):
             match = re.fullmatch(r"\s*(\d+(\.\d+)?)\s*%\s*", loss)
@@ -286,7 +290,9 @@ class _Builder:
             if field in spec and not re.fullmatch(pattern, str(spec[field])):
                 self.report(where + (field,), f"{spec[field]!r}: give e.g. "
                             f"{example}")
-        if "jitter" in spec and "delay" not in spec:
+        inherited = re.match(r"\d+(\.\d+)?", str(inherited_delay or 0))
+        if "jitter" in spec and "delay" not in spec and \
+                not (inherited and float(inherited.group())):
             self.report(where + ("jitter",), "jitter needs a delay")
         return model.Impairment(
             loss=None if loss is None else loss / 100, rate=spec.get("rate"),
