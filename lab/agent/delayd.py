@@ -6,16 +6,18 @@ Where: on ingress (mangle PREROUTING -i IFACE). A packet crossing a network
 enters exactly one host's interface on it (each host's copy of a broadcast
 enters its own), so it is delayed once, by the receiving interface's delay,
 and a round trip between two hosts is twice the delay. Not on egress: there
-the held packet still counts against the sender's socket (its send buffer,
-TCP's small-queue limit) for the whole delay, which throttles TCP and
-blocks UDP senders as no real link does; on ingress the kernel has already
-let go of it (ip_rcv orphans it). netem, where a kernel has it, is not used:
-one mechanism, the one measured here, gives the same round trips anywhere.
+the held packet would still count against the sender's socket (its send
+buffer, TCP's small-queue limit) for the whole delay, throttling TCP and
+blocking UDP senders as no real link does; on ingress the kernel has
+already let go of it (ip_rcv orphans it). netem, where a kernel has it, is
+not used: one mechanism, the one measured here, gives the same round trips
+anywhere.
 
-What a packet sees: released `delay` after the daemon got it, give or take
-`jitter`, uniformly (netem's default), and never before the packet ahead
-of it on the same interface: jitter does not reorder, so each delay stays
-within delay +- jitter and TCP sees a clean, if uneven, path. A packet the
+What a packet sees: released `delay` after it arrived (the kernel's stamp),
+give or take `jitter`, uniformly (netem's default), and never before the
+packet ahead of it on the same interface: jitter does not reorder, so each
+delay stays within delay +- jitter and TCP sees a clean, if uneven, path.
+A packet the
 queue can't take (nfqueue.MAXLEN held) or that finds no daemon is dropped,
 never passed undelayed: nothing is faked.
 
