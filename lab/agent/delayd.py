@@ -17,9 +17,8 @@ What a packet sees: released `delay` after it arrived (the kernel's stamp),
 give or take `jitter`, uniformly (netem's default), and never before the
 packet ahead of it on the same interface: jitter does not reorder, so each
 delay stays within delay +- jitter and TCP sees a clean, if uneven, path.
-A packet the
-queue can't take (nfqueue.MAXLEN held) or that finds no daemon is dropped,
-never passed undelayed: nothing is faked.
+A packet the queue can't take (nfqueue.MAXLEN held) or that finds no daemon
+is dropped, never passed undelayed: nothing is faked.
 
     socklab-delay            the daemon (started by apply(), below)
     socklab-delay --probe    delays lo by 10 ms and prints UDP round trips
