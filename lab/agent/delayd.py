@@ -255,6 +255,16 @@ def probe():
 def main(argv):
     try:
         return probe() if argv[:1] == ["--probe"] else serve()
-    except (OSError, RuntimeError, nfqueue.QueueError) as exc:
-        print(f"{contract.DELAY}: {exc}", flush=True)
+    except Exception as exc:
+        # The delayed links drop everything from now on: say so where the
+        # user reads, the host's log (its first process's output), too.
+        line = f"{contract.DELAY}: stopped: {exc}"
+        print(line, flush=True)
+        try:
+            with open("/proc/1/fd/1", "a") as host_log:
+                host_log.write(line + "\n")
+        except OSError:
+            pass
+        if not isinstance(exc, (OSError, RuntimeError, nfqueue.QueueError)):
+            raise  # (its traceback goes to delay.log)
         return 1
