@@ -23,7 +23,7 @@ steps:
   - name: the handshake across the delayed network takes 2 x 100 ms
     on: b
     run: connect --to a.wan:9000
-    expect: {outcome: connected, elapsed_ms: {between: [195, 300]}}
+    expect: {outcome: connected, elapsed_ms: {between: [195, 390]}}
   - name: the same hosts on an undelayed network
     on: b
     run: connect --to a.lan:9000
