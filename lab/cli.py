@@ -5,7 +5,6 @@ the image can't be built, a folder or disk socklab cannot write), 130
 interrupted. `exec` exits with the command's own status."""
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -13,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
-from . import runs, runset
+from . import doctor, runs, runset
 from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
@@ -191,11 +190,6 @@ def cmd_compose(args):
     return _emit(compose.export(load_scenario(args.file), base), args.output)
 
 
-def cmd_schema(args):
-    print(json.dumps(schema.json_schema(), indent=2, ensure_ascii=False))
-    return 0
-
-
 # -------------------------------------------------------------------- parser
 
 def parser():
@@ -278,6 +272,9 @@ def parser():
         "--builds", action="store_true", help="also remove the images "
         "built from scenarios' folders (build:) that no container uses")
 
+    command("doctor", doctor.cmd_doctor, "What works here, what does not, and "
+            "what to do (exit 0 usable, 3 not).", "socklab doctor")
+
     command("build", cmd_build, "Build the host image now (run and pytest "
             "build it when needed; only when its inputs change).",
             "socklab build")
@@ -296,7 +293,7 @@ def parser():
     p.add_argument("--base", metavar="DIR", help="the directory the compose "
                    "file will live in (default: the current one)")
 
-    command("schema", cmd_schema, "Print the scenario format's JSON Schema "
+    command("schema", schema.show, "Print the scenario format's JSON Schema "
             "(for editors).", "socklab schema > scenario.schema.json")
     return top
 

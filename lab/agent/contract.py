@@ -12,6 +12,7 @@ INIT = "socklab-init"        # every host's main process (init.sh)
 STEP = "socklab-step"        # runs one step's command (step.py)
 NET = "socklab-net"          # re-applies routes and impairments (netconf.py)
 WIRE = "socklab-wire"        # the run's wiring helper (wire.py)
+DELAY = "socklab-delay"      # holds delayed packets (delayd.py)
 
 # Lines the orchestrator waits for in a host's log and a step's stderr.
 INIT_READY = "socklab-init: ready"

@@ -147,13 +147,13 @@ def pull(api, image, progress):
 def _base(api, progress):
     env = os.environ
 
-    def present(name):
+    def here(name):
         return present(api, name)
-    base = choose_base(env, present)
+    base = choose_base(env, here)
     if base.action == "pull":
         failed = pull(api, base.image, progress)
         if failed:
-            base = choose_base(env, present, pull_failed=failed)
+            base = choose_base(env, here, pull_failed=failed)
     progress.say(base.why)  # before a minute of debootstrap, not after
     if base.action == "make":
         _make_offline_base(api, progress)

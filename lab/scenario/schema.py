@@ -5,6 +5,8 @@ did-you-mean, types, required fields) and prints the JSON Schema that
 editors use (`socklab schema`). Meaning (addresses inside subnets, hosts
 that exist, commands that parse) is checked afterwards, in validate.py.
 """
+import json
+
 from . import actions, names
 from .actions import IMPAIR_FIELDS
 from .shapes import Anything, Bool, ListOf, MapOf, Num, Obj, OneOf, Str
@@ -118,3 +120,9 @@ def json_schema():
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://socklab.invalid/scenario.schema.json",
             "title": "socklab scenario", **SCENARIO.schema()}
+
+
+def show(args=None):
+    """`socklab schema`: the format's JSON Schema, for editors."""
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
