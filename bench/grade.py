@@ -20,8 +20,8 @@ and two ways, timed one after the other:
               over the submission's, made beforehand), one after another
 
 The ratio grade / one by one is the figure (target: at most 0.6 from 7
-submissions on). It writes the section "Grading a class" of BENCHMARKS.md
-(bench/run.py keeps it).
+submissions on). It rewrites its own section of BENCHMARKS.md
+(bench/sections.py).
 """
 import argparse
 import csv
@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import sections  # noqa: E402
 from bench.run import machine  # noqa: E402
 from lab.grade import folders  # noqa: E402
 from lab.grade.assignment import default_jobs  # noqa: E402
@@ -144,13 +145,6 @@ def measure(kind, work, n, jobs, repeat):
 
 
 def write(rows, jobs_used, notes):
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING in text:
-        start = text.index(HEADING)
-        rest = text.find("\n## ", start + 1)
-        text = text[:start].rstrip("\n") + (text[rest:] if rest >= 0
-                                             else "")
     table = ["| class | submissions | grade (s) | one by one (s) | "
              "grade / one by one |", "|---|---:|---:|---:|---:|"]
     table += [f"| {kind} | {n} | {g:.1f} | {s:.1f} | {g / s:.2f} |"
@@ -175,7 +169,8 @@ def write(rows, jobs_used, notes):
         *table, "", *[f"- {note}" for note in notes],
         "", "Target (issue 15): grade / one by one at most 0.6 from 7 "
         "submissions on.", ""]
-    path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section))
+    sections.replace(ROOT / "BENCHMARKS.md", "bench/grade.py",
+                     "\n".join(section))
 
 
 def main():

@@ -12,7 +12,8 @@ hits all three alike:
   socklab  `socklab run` of the scenario: bring-up, the step, teardown
 
 Prints a table of medians and ratios, then the scenario library's wall time
-and socklab's peak memory at the largest N, and writes BENCHMARKS.md.
+and socklab's peak memory at the largest N, and writes its section of
+BENCHMARKS.md (bench/sections.py keeps the others).
 Figures on a noisy 2-core machine: compare the ratios, which come from one
 run, rather than the seconds.
 """
@@ -32,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import sections  # noqa: E402
 from lab.compose import PARALLEL_LIMIT, export  # noqa: E402
 from lab.scenario import load_scenario  # noqa: E402
 
@@ -247,8 +249,7 @@ def main():
                      "(moby#33156): " + "; ".join(STUCK))
     extra += HUNG
     report = "\n".join(
-        ["# Benchmarks", "",
-         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        [f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
          f"with `.venv/bin/python bench/run.py` on {machine()}.", "",
          "Bring-up plus teardown of generated scenarios (N hosts over "
          "max(2, N/10) networks, one router, one service, one step); "
@@ -266,12 +267,7 @@ def main():
          "faster than docker-compose; 100 hosts up and down within 45 s; "
          "the library within 90 s; peak RSS under 150 MB at 100 hosts.",
          ""])
-    # Sections other scripts write (bench/grade.py's "## Grading a class")
-    # are kept.
-    old = Path(args.output).read_text() if Path(args.output).exists() \
-        else ""
-    kept = old[old.find("\n## "):] if "\n## " in old else ""
-    Path(args.output).write_text(report + kept)
+    sections.replace(args.output, "bench/run.py", report)
     print("\n" + "\n".join(table))
     for line in extra:
         print(line)

@@ -1,23 +1,18 @@
 """socklab's command line. Exit statuses: 0 every expectation held, 1 one
 failed, 2 a scenario is invalid (nothing was started) or a name on the
 command line is unknown, 3 the environment is not usable (no Docker daemon,
-the image can't be built), 130 interrupted. `exec` exits with the command's
-own status."""
+the image can't be built, a folder or disk socklab cannot write), 130
+interrupted. `exec` exits with the command's own status."""
 import argparse
-import concurrent.futures
-import json
+import contextlib
 import os
-import re
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
-from . import grade, runs
+from . import doctor, grade, runs, runset
 from .agent import contract
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
@@ -28,47 +23,8 @@ progress = Progress(sys.stdout)
 say = progress.say
 
 
-def scenario_files(paths):
-    """Files named, and every *.yaml / *.yml below directories named."""
-    files, problems = [], []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.y*ml")
-                           if p.suffix in (".yaml", ".yml"))
-            if not found:
-                problems.append(f"{path}: no scenario files (*.yaml) here")
-            files += found
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(f"{path}: no such file or directory")
-    if problems:
-        raise ScenarioInvalid(problems)
-    return files
-
-
-def load_all(paths):
-    """Load every scenario, reporting the problems of all files at once."""
-    scenarios, problems = [], []
-    for path in scenario_files(paths):
-        try:
-            scenarios.append(load_scenario(path))
-        except ScenarioInvalid as exc:
-            problems += exc.problems
-    names = {}
-    for s in scenarios:
-        if s.name in names:
-            problems.append(f"{s.path}: scenario name {s.name!r} is also "
-                            f"used by {names[s.name]}; names must differ "
-                            "(they name the results folders)")
-        names[s.name] = s.path
-    if problems:
-        raise ScenarioInvalid(problems)
-    return scenarios
-
-
 def ready_engine(args):
+    runs.check_state()  # before anything is made, not halfway through
     engine = engines.connect(progress, args.engine)
     engine.prepare()
     return engine
@@ -77,69 +33,25 @@ def ready_engine(args):
 # ------------------------------------------------------------------ commands
 
 def cmd_run(args):
-    scenarios = load_all(args.paths)
-    engine = ready_engine(args)
-    if args.jobs > 1 and len(scenarios) > 1:
-        return _run_each_in_a_process(args, scenarios)
-    passed, failed = [], []
-    for scenario in scenarios:  # with --jobs, each process says its own
-        say(*scenario.warnings)
-        report = runner.run(scenario, engine, args.results, progress,
-                            args.keep_going)
-        (passed if report.ok else failed).append(scenario.name)
-        say(f"{scenario.name}: {'passed' if report.ok else 'FAILED'} in "
-            f"{report.elapsed:.1f} s; report: {report.directory}/report.html")
-    if failed:
-        say(f"failed: {', '.join(failed)}")
-    say(f"{len(passed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
-
-
-def _run_each_in_a_process(args, scenarios):
-    """Up to args.jobs scenarios at once, each a `socklab run` of its own:
-    its signals, teardown and evidence are exactly a single run's. Each
-    one's output is printed whole when it ends, so lines do not
-    interleave. Runs whose subnets overlap take turns (lab/runs.py).
-    The lessons mostly wait (timeouts, ARP, listeners), so a 2-core
-    machine runs two at once without changing what they measure."""
-    base = [sys.executable, "-m", "lab.cli", "run", "--jobs", "1",
-            "--engine", args.engine, "--results", args.results] + \
-        (["--keep-going"] if args.keep_going else [])
-    children, lock, stopping = [], threading.Lock(), threading.Event()
-
-    def one(scenario):
-        with lock:  # none starts once we are stopping
-            if stopping.is_set():
-                return scenario.name, 130, b""
-            child = subprocess.Popen(base + [str(scenario.path)],
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-            children.append(child)
-        output, _ = child.communicate()  # read as it comes: no full pipe
-        return scenario.name, child.returncode, output
-
-    statuses = {}
-    pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+    scenarios = runset.load_all(args.paths)
+    runset.check_junit(args.junit)
+    statuses, since = {}, time.time()
     try:
-        for future in concurrent.futures.as_completed(
-                [pool.submit(one, s) for s in scenarios]):
-            name, statuses[name], output = future.result()
-            for line in output.decode("utf-8", "replace").splitlines():
-                if not re.fullmatch(r"\d+ passed, \d+ failed", line):
-                    say(line)
+        engine = ready_engine(args)
+        evidence.make_root(args.results)  # one line now, not per scenario
+        if args.jobs > 1 and len(scenarios) > 1:
+            runset.in_processes(args, scenarios, statuses, say)
+        else:
+            runset.one_after_another(args, scenarios, engine, statuses,
+                                     progress)
     except BaseException:
-        # Stop the others too; each tears its own lab down. Held back
-        # while they do, like a single run's teardown.
-        with interrupts.deferred():
-            with lock:
-                stopping.set()
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            pool.shutdown(wait=True, cancel_futures=True)
+        # The reports say what ran before the stop; the stop's own
+        # message is the one to see, so theirs give way.
+        with contextlib.suppress(SocklabError):
+            runset.write_reports(args, scenarios, statuses, since, say)
         raise
-    pool.shutdown()
-    failed = [n for n, code in statuses.items() if code]
+    runset.write_reports(args, scenarios, statuses, since, say)
+    failed = [name for name, code in statuses.items() if code]
     if failed:
         say(f"failed: {', '.join(failed)}")
     say(f"{len(statuses) - len(failed)} passed, {len(failed)} failed")
@@ -148,7 +60,7 @@ def _run_each_in_a_process(args, scenarios):
 
 
 def cmd_validate(args):
-    for scenario in load_all(args.paths):
+    for scenario in runset.load_all(args.paths):
         say(*scenario.warnings, f"ok {scenario.path}: {scenario.name} ("
             f"{len(scenario.hosts)} hosts, {len(scenario.steps)} steps)")
     return 0
@@ -162,9 +74,9 @@ def cmd_up(args):
                         f"{scenario.name}` first")
     run_id = plans.new_run_id()
     folder = Path(args.results) / scenario.name
-    evidence.prepare(folder)  # captures of the lab land here
     plan = plans.make(scenario, run_id, mode="up", evidence=folder.resolve())
     with runner.claimed(engine, plan, say):
+        evidence.prepare(folder)  # for captures; in our turn (runner.run)
         try:
             runner.bring_up(engine, plan, progress)
         except BaseException:
@@ -230,9 +142,8 @@ def cmd_ls(args):
 
 
 def cmd_down(args):
-    engine = engines.connect(progress, args.engine)
+    engine = ready_engine(args)  # host rules need the state and the image
     lab = engine.lab(args.name)
-    engine.prepare()  # the host-rule helper runs from the host image
     with interrupts.deferred():
         engine.down(lab.run)
     say(f"lab {args.name} is down")
@@ -246,6 +157,10 @@ def cmd_clean(args):
         dead = engine.sweep(owner=owner)
     say(f"removed the leftovers of {len(dead)} run(s)" if dead else
         "nothing left behind by earlier runs")
+    if args.builds:
+        pruned = engine.prune_builds()
+        say(f"removed {len(pruned)} image(s) built from scenarios' folders"
+            + (f": {', '.join(pruned)}" if pruned else ""))
     return 0
 
 
@@ -255,29 +170,24 @@ def cmd_build(args):
     return 0
 
 
-def cmd_graph(args):
-    picture = topology.svg(load_scenario(args.file))
-    if args.output == "-":
-        sys.stdout.write(picture)
-    else:  # (refused, exit 2, unless it is named .svg)
-        topology.svg_file(args.output).write_text(picture, encoding="utf-8")
-        say(f"wrote {args.output}")
+def _emit(text, output, path=Path):
+    """Write text to output (a file, or "-": stdout)."""
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        path(output).write_text(text, encoding="utf-8")
+        say(f"wrote {output}")
     return 0
+
+
+def cmd_graph(args):  # (refused, exit 2, unless the file is named .svg)
+    return _emit(topology.svg(load_scenario(args.file)), args.output,
+                 topology.svg_file)
 
 
 def cmd_compose(args):
-    scenario = load_scenario(args.file)
-    text = compose.export(scenario, base_dir=args.base or os.getcwd())
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        Path(args.output).write_text(text, encoding="utf-8")
-    return 0
-
-
-def cmd_schema(args):
-    print(json.dumps(schema.json_schema(), indent=2, ensure_ascii=False))
-    return 0
+    base = args.base or os.getcwd()
+    return _emit(compose.export(load_scenario(args.file), base), args.output)
 
 
 # -------------------------------------------------------------------- parser
@@ -286,8 +196,7 @@ def parser():
     top = argparse.ArgumentParser(
         prog="socklab", description="A multi-host lab for TCP/UDP socket "
         "programs on Docker: run scenario files and check what happens.")
-    sub = top.add_subparsers(dest="command", required=True,
-                             metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, text, example):
         p = sub.add_parser(
@@ -306,7 +215,7 @@ def parser():
     p = command("run", cmd_run, "Run scenario files (or every scenario in "
                 "directories): bring each lab up, run its steps, check them, "
                 "tear it down. Exit 0 all held, 1 one failed, 2 invalid, 3 "
-                "no usable Docker.", "socklab run scenarios/")
+                "no usable Docker or folder.", "socklab run scenarios/")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--results", default="results", metavar="DIR",
                    help="where evidence goes (default: results/)")
@@ -315,6 +224,9 @@ def parser():
     p.add_argument("--jobs", "-j", type=int, default=2, metavar="N",
                    help="scenarios run at once, each in its own process "
                    "(default 2; 1: one after another, in this process)")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML "
+                   "file: one test case per scenario (with several, "
+                   "RESULTS/index.html is written anyway)")
 
     p = command("validate", cmd_validate, "Check scenario files without "
                 "starting anything (exit 0 or 2).",
@@ -356,10 +268,16 @@ def parser():
 
     command("clean", cmd_clean, "Remove every container, network and host "
             "firewall rule that interrupted runs left (never a live run's, "
-            "nor a lab left up on purpose).", "socklab clean")
+            "nor a lab left up on purpose).", "socklab clean").add_argument(
+        "--builds", action="store_true", help="also remove the images "
+        "built from scenarios' folders (build:) that no container uses")
+
+    command("doctor", doctor.cmd_doctor, "What works here, what does not, and "
+            "what to do (exit 0 usable, 3 not).", "socklab doctor")
 
     command("build", cmd_build, "Build the host image now (run and pytest "
-            "build it when needed; only when inputs change).", "socklab build")
+            "build it when needed; only when its inputs change).",
+            "socklab build")
 
     p = command("graph", cmd_graph, "Draw a scenario's topology as SVG: "
                 "networks, hosts with addresses, routers, services.",
@@ -375,7 +293,7 @@ def parser():
     p.add_argument("--base", metavar="DIR", help="the directory the compose "
                    "file will live in (default: the current one)")
 
-    command("schema", cmd_schema, "Print the scenario format's JSON Schema "
+    command("schema", schema.show, "Print the scenario format's JSON Schema "
             "(for editors).", "socklab schema > scenario.schema.json")
     grade.add_command(command)
     return top
@@ -394,6 +312,11 @@ def main(argv=None):
         print("socklab: interrupted; everything the run made was removed",
               file=sys.stderr)
         return 130
+    except OSError as exc:  # a file no layer below named, or our own output
+        where = exc.filename or os.readlink("/proc/self/fd/1")
+        print(f"socklab: could not write {where}: {exc.strerror or exc}; "
+              "free space there or write elsewhere", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

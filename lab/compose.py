@@ -12,7 +12,7 @@ import yaml
 
 from . import labels as keys, plan as plans
 from .agent import contract
-from .engine.image import OFFLINE_BASE, ROOT
+from .engine.image import CONTEXT, DOCKERFILE, OFFLINE_BASE
 
 IMAGE = "socklab-host:latest"
 # docker-compose 1.29 starts each service in a task holding one of its 64
@@ -46,6 +46,14 @@ def _relative(path, base):
     return rel if rel.startswith(".") else f"./{rel}"
 
 
+def _dockerfile():
+    """A clone's top level has a Dockerfile (linked to the package's); an
+    installed package's folder (site-packages) has none, so name it."""
+    if (CONTEXT / "Dockerfile").is_file():
+        return {}
+    return {"dockerfile": DOCKERFILE.relative_to(CONTEXT).as_posix()}
+
+
 def export(scenario, base_dir="."):
     """The compose file (text) for `scenario`; paths relative to base_dir,
     where the file is meant to be saved."""
@@ -54,8 +62,9 @@ def export(scenario, base_dir="."):
     bridges = [bridge(scenario.name, n.name) for n in scenario.networks]
     services = {"hostfw": {
         "image": IMAGE,
-        "build": {"context": _relative(ROOT, base_dir), "args": {
-            "BASE_IMAGE": f"${{SOCKLAB_BASE_IMAGE:-{OFFLINE_BASE}}}"}},
+        "build": {"context": _relative(CONTEXT, base_dir), **_dockerfile(),
+                  "args": {"BASE_IMAGE":
+                           f"${{SOCKLAB_BASE_IMAGE:-{OFFLINE_BASE}}}"}},
         "network_mode": "host", "cap_add": ["NET_ADMIN"], "init": True,
         "labels": {**labels, keys.HELPER: keys.HOSTFW},
         "command": ["sh", "-c", _HOSTFW.format(

@@ -29,5 +29,20 @@ class RunFailed(SocklabError):
 
 
 class EnvironmentUnusable(SocklabError):
-    """Docker cannot be used (no daemon, image can't be built, API error)."""
+    """Docker or this machine cannot be used (no daemon, image can't be
+    built, API error, a folder socklab must write)."""
     exit_status = 3
+
+
+class FileUnusable(EnvironmentUnusable):
+    """A folder or file of this machine cannot be used: the state folder,
+    the results folder, a log or a capture (missing, not a folder,
+    read-only, the disk full). One line: what, where, and what to do."""
+
+
+def file_fault(what, exc, remedy):
+    """FileUnusable in one line for an OSError met on `what`: the path
+    the error names, why, and what to do."""
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return FileUnusable(f"{what}{where}: {reason}; {remedy}")

@@ -17,6 +17,8 @@ NETNS = "socklab.netns"        # on the network sidecar of a host that runs
 CAPTURE = "socklab.capture"    # a swarm capture helper's file name
 NODE = "socklab.node"          # swarm: the node a host was placed on
 IMAGE = "socklab.image"        # on socklab's images
+EVIDENCE = "socklab.evidence"  # on a run's hosts: its results folder, where
+#                                a sweep keeps their logs if it was killed
 
 # Helpers, the containers of socklab's own that are not lab hosts.
 WIRE = "wire"          # the run's wiring helper (wiring.py)

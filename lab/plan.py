@@ -178,7 +178,8 @@ def host_config(host, scenario):
 def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
     labels = {keys.RUN: run_id, keys.SCENARIO: scenario.name,
               keys.OWNER: runs.owner(),
-              keys.MODE: mode}
+              keys.MODE: mode, **({keys.EVIDENCE: str(evidence)}
+                                  if evidence else {})}
     networks = tuple(
         NetworkPlan(name=n.name, docker_name=keys.network(run_id, n.name),
                     bridge=keys.bridge(run_id, index), subnet=str(n.subnet),

@@ -1,11 +1,14 @@
 """pytest collects every scenarios/**/*.yaml as one test per scenario.
 
 Registered by entry point (pytest11), so a plain `pytest` in a project
-with a scenarios/ folder runs them. A failure shows the step, the
-expectation, the actual result and the tail of the involved hosts' logs.
+with a scenarios/ folder runs them, and so does one of an installed
+socklab in a user's own project. The ini option `socklab_scenarios` names
+other folders instead. A failure shows the step, the expectation, the
+actual result and the tail of the involved hosts' logs.
 """
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +30,9 @@ def pytest_addoption(parser):
                     default=os.environ.get("SOCKLAB_ENGINE", "docker"),
                     help="docker (one engine, default) or swarm (the nodes "
                     "of the swarm DOCKER_HOST manages)")
+    parser.addini("socklab_scenarios", type="args", help="folders (or "
+                  "files) whose *.yaml are scenarios, relative to the ini "
+                  "file; default: every folder named scenarios")
 
 
 def pytest_configure(config):
@@ -37,14 +43,32 @@ def pytest_configure(config):
 
 
 def pytest_collect_file(file_path, parent):
-    # Below a folder named scenarios, and wherever it lies when named on
-    # the command line (`pytest lesson.yaml`): other YAML in a project
-    # (compose files, CI settings) is no scenario, unless someone says so.
+    # Below the scenario folders, and wherever it lies when named on the
+    # command line (`pytest lesson.yaml`): other YAML in a project (compose
+    # files, CI settings) is no scenario, unless someone says so.
     if file_path.suffix in (".yaml", ".yml") and (
-            "scenarios" in file_path.parent.parts or
-            parent.session.isinitpath(file_path)):
+            parent.session.isinitpath(file_path) or
+            _in_scenario_folders(file_path, parent.config)):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def _in_scenario_folders(file_path, config):
+    named = config.getini("socklab_scenarios")
+    if named:
+        # As the ini file says them; with `-o` and no ini file, from
+        # the rootdir.
+        base = config.inipath.parent if config.inipath else config.rootpath
+        folders = [Path(os.path.abspath(base / name)) for name in named]
+        return any(f == file_path or f in file_path.parents for f in folders)
+    # A folder named scenarios inside the project: the project's own
+    # folder may well lie in one (~/scenarios/mine/), and its other YAML
+    # is still none.
+    try:
+        where = file_path.parent.relative_to(config.rootpath)
+    except ValueError:
+        where = file_path.parent
+    return "scenarios" in where.parts
 
 
 class ScenarioFile(pytest.File):

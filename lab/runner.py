@@ -1,7 +1,11 @@
 """One run of one scenario: plan -> engine -> steps -> checks -> evidence.
 
 Teardown always runs: after success, a failed step, a failed set-up, an
-exception or an interrupt, everything labelled with the run's id goes.
+exception or an interrupt, everything labelled with the run's id goes;
+and it goes first: the hosts' logs and captures are read before it, but
+written only after it, so a disk that fills (or any fault while
+collecting) cannot keep the lab alive. What could not be written is named
+after teardown (FileUnusable, exit 3).
 """
 import concurrent.futures
 import contextlib
@@ -40,10 +44,17 @@ class RunReport:
     elapsed: float
     directory: Path
     not_run: tuple = field(default=())
+    stopped: str = ""  # "running" (not over yet), "interrupted", "error"
 
     @property
     def ok(self):
         return not self.error and all(r.ok for r in self.results)
+
+    @property
+    def status(self):
+        """How the run ended: passed, failed, interrupted or error (a fault
+        of Docker or of the machine); running while it goes on."""
+        return self.stopped or ("passed" if self.ok else "failed")
 
     def failures(self):
         return [r for r in self.results if not r.ok]
@@ -73,17 +84,21 @@ def _act(engine, plan, step):
 
 
 class _Steps:
-    """Runs the steps in order; background ones on their own threads."""
+    """Runs the steps in order; background ones on their own threads.
+    `record` gets each HostResult as it ends (the evidence journal)."""
 
-    def __init__(self, engine, plan):
-        self.engine, self.plan = engine, plan
+    def __init__(self, engine, plan, record):
+        self.engine, self.plan, self.record = engine, plan, record
         self.pool = concurrent.futures.ThreadPoolExecutor(64)
         self.background = []  # futures of HostResult
 
     def foreground(self, step):
         futures = [self.pool.submit(_execute, self.engine, self.plan, step, h)
                    for h in step.on]
-        return [f.result() for f in futures]
+        batch = [f.result() for f in futures]
+        for result in batch:
+            self.record(result)
+        return batch
 
     def start_background(self, step):
         for host in step.on:
@@ -94,8 +109,13 @@ class _Steps:
                 ready.set()  # nothing to wait for: started is ready
             # A program that ends before saying it is bound is "ready" too.
             future.add_done_callback(lambda _: ready.set())
+            future.add_done_callback(self._ended)
             ready.wait()
             self.background.append(future)
+
+    def _ended(self, future):
+        if not future.cancelled() and future.exception() is None:
+            self.record(future.result())
 
     def await_background(self):
         return [f.result() for f in self.background]
@@ -116,13 +136,16 @@ def _show(say, result):
             say(f"       expected {v.describe()}")
 
 
-def _run_steps(engine, plan, scenario, say, keep_going):
-    steps = _Steps(engine, plan)
-    results, not_run = [], []
+def _run_steps(engine, plan, scenario, say, keep_going, record, results):
+    """Run the steps, adding each HostResult to `results` as it comes (so
+    an interrupted run keeps those it has); return the steps not run."""
+    steps = _Steps(engine, plan, record)
+    not_run = []
     try:
         for index, step in enumerate(scenario.steps):
             if step.action is not None:
                 result = _act(engine, plan, step)
+                record(result)
                 _show(say, result)
                 results.append(result)
                 if not keep_going and not result.ok:
@@ -147,19 +170,26 @@ def _run_steps(engine, plan, scenario, say, keep_going):
                 results.append(result)
     finally:
         steps.pool.shutdown(wait=False, cancel_futures=True)
-    results.sort(key=lambda r: (r.step.number, r.step.on.index(r.host)
-                                if r.host in r.step.on else 0))
-    return results, tuple(not_run)
+        results.sort(key=lambda r: (r.step.number, r.step.on.index(r.host)
+                                    if r.host in r.step.on else 0))
+    return tuple(not_run)
 
 
-def _save_host_captures(engine, plan, scenario, directory):
-    """capture.pcap of host h becomes h.pcap; capture.restart-1.pcap (the
-    capture after its first restart) h.restart-1.pcap."""
+def _collect(engine, plan, scenario):
+    """Read the hosts' logs, {host: text}, and their own captures, {file
+    name: bytes}, while they are still there: capture.pcap of host h
+    becomes h.pcap, capture.restart-1.pcap (after its first restart)
+    h.restart-1.pcap."""
+    names = [h.name for h in plan.hosts]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        logs = dict(zip(names, pool.map(
+            lambda name: engine.logs(plan, name), names)))
+    captures = {}
     for host in scenario.hosts:
         if host.capture:
             for name, data in engine.host_captures(plan, host.name).items():
-                target = name.replace("capture", host.name, 1)
-                (directory / target).write_bytes(data)
+                captures[name.replace("capture", host.name, 1)] = data
+    return logs, captures
 
 
 @contextlib.contextmanager
@@ -186,34 +216,48 @@ def run(scenario, engine, results_root="results", progress=Progress(None),
     say = progress.say
     run_id = plans.new_run_id()
     directory = Path(results_root) / scenario.name
-    evidence.prepare(directory)
     plan = plans.make(scenario, run_id, evidence=directory.resolve())
     start = time.monotonic()
-    results, not_run, error, logs = [], (), "", {}
+    results, not_run, error, logs, captures = [], (), "", {}, {}
+    stopped, journal, failed = "", None, {}
+
+    def report(stop):  # as far as the run has come
+        return RunReport(scenario, run_id, tuple(results), error, logs,
+                         time.monotonic() - start, directory, not_run, stop)
+
     try:
         with claimed(engine, plan, say):
+            # Only now, in our turn: a run of the same scenario before us
+            # may still be writing its evidence there.
+            evidence.prepare(directory)
+            evidence.begin(report("running"))
+            journal = evidence.Journal(directory)
             try:
                 bring_up(engine, plan, progress)
                 with progress.phase(f"{scenario.name}: "
                                     f"{len(scenario.steps)} steps"):
-                    results, not_run = _run_steps(engine, plan, scenario,
-                                                  say, keep_going)
+                    not_run = _run_steps(engine, plan, scenario, say,
+                                         keep_going, journal.add, results)
             except RunFailed as exc:
                 error = str(exc)
                 say(f"  FAIL {error}")
             finally:
+                journal.close()
                 with interrupts.deferred():
-                    names = [h.name for h in plan.hosts]
-                    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-                        logs = dict(zip(names, pool.map(
-                            lambda name: engine.logs(plan, name), names)))
-                    _save_host_captures(engine, plan, scenario, directory)
-                    engine.down(run_id)
+                    try:
+                        logs, captures = _collect(engine, plan, scenario)
+                    finally:
+                        engine.down(run_id)
     except BaseException as exc:  # interrupts too: the evidence says why
         error = error or f"{type(exc).__name__}: {exc}".rstrip(": ")
+        stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) \
+            else "error"
         raise
     finally:
-        report = RunReport(scenario, run_id, tuple(results), error, logs,
-                           time.monotonic() - start, directory, not_run)
-        evidence.write(report)
-    return report
+        final = report(stopped)
+        if journal:  # else the folder was never ours to write
+            with interrupts.deferred():
+                failed = evidence.write(final, captures)
+    if failed:
+        raise evidence.unwritten(directory, failed)
+    return final

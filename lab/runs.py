@@ -4,27 +4,57 @@ A run holds an exclusive flock on runs/<id>.lock for its whole life, so a
 run whose process is gone (even by kill -9) is seen as dead at once, and
 its leftovers can be swept without touching a live run's. Docker refuses
 two networks with overlapping subnets: runs that overlap take turns.
+
+A state folder socklab cannot use (SOCKLAB_STATE naming a read-only or
+impossible place) is FileUnusable, one line, never a traceback.
 """
 import contextlib
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from .errors import file_fault
+
+DEFAULT_STATE = "/tmp/socklab-state"
+
+
+@contextlib.contextmanager
+def _state_io():
+    """OSError on the state folder -> FileUnusable naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise file_fault(
+            "the state folder (SOCKLAB_STATE) is unusable at", exc,
+            "point SOCKLAB_STATE at a folder socklab may write (default "
+            f"{DEFAULT_STATE})") from None
+
 
 def state_dir():
-    path = Path(os.environ.get("SOCKLAB_STATE", "/tmp/socklab-state"))
-    (path / "runs").mkdir(parents=True, exist_ok=True)
+    path = Path(os.environ.get("SOCKLAB_STATE", DEFAULT_STATE))
+    with _state_io():
+        (path / "runs").mkdir(parents=True, exist_ok=True)
     return path
+
+
+def check_state():
+    """Fail at once if the state folder cannot be written: before a
+    command makes or removes anything, not halfway through."""
+    with _state_io():
+        (state_dir() / "registry.lock").touch()
 
 
 @contextlib.contextmanager
 def locked(name):
     """A machine-wide critical section, by flock on state_dir()/name."""
-    with open(state_dir() / name, "a") as handle:
+    with _state_io():
+        handle = open(state_dir() / name, "a")
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -35,10 +65,11 @@ def _lock_path(run_id):
 
 def alive(run_id):
     """True while the run's process holds its lock."""
-    try:
-        handle = open(_lock_path(run_id))
-    except FileNotFoundError:
-        return False
+    with _state_io():
+        try:
+            handle = open(_lock_path(run_id))
+        except FileNotFoundError:
+            return False
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -73,7 +104,9 @@ def _overlapping(subnets, others):
 def registered(run_id, scenario, subnets, say):
     """Hold the run's lock; first wait while a live run uses any of our
     subnets (saying once what we wait for)."""
-    handle = open(_lock_path(run_id), "w")
+    lock = _lock_path(run_id)
+    with _state_io():
+        handle = open(lock, "w")
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     told = None
     try:
@@ -82,10 +115,11 @@ def registered(run_id, scenario, subnets, say):
                 clash = _overlapping(subnets, {
                     k: v for k, v in live_runs().items() if k != run_id})
                 if clash is None:
-                    handle.write(json.dumps({
-                        "scenario": scenario, "subnets": list(subnets),
-                        "pid": os.getpid()}))
-                    handle.flush()
+                    with _state_io():
+                        handle.write(json.dumps({
+                            "scenario": scenario, "subnets": list(subnets),
+                            "pid": os.getpid()}))
+                        handle.flush()
                     break
             other, record, subnet = clash
             if told != other:
@@ -96,7 +130,8 @@ def registered(run_id, scenario, subnets, say):
             time.sleep(0.3)
         yield
     finally:
-        _lock_path(run_id).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            lock.unlink(missing_ok=True)
         handle.close()
 
 
@@ -109,7 +144,7 @@ def stuck():
 
 
 def remember_stuck(network_id):
-    with locked("stuck.lock"):
+    with locked("stuck.lock"), _state_io():
         ids = stuck() | {network_id}
         (state_dir() / "stuck.json").write_text(json.dumps(sorted(ids)))
 
@@ -142,11 +177,24 @@ def owner_alive(owner_label):
     return now is not None and start in ("", now)
 
 
-def prune(older_than=60):
-    """Remove the lock files of runs that are gone (a killed run leaves
-    its own). Only old ones: a run creates its file, then locks it."""
-    for path in (state_dir() / "runs").glob("*.lock"):
+def host_files(run_id):
+    """The folder of a run's hosts' /etc/hosts files (bound read-only into
+    hosts whose root is read-only and for which Docker writes none)."""
+    return state_dir() / "hosts" / run_id
+
+
+def forget(run_id):
+    """Remove what the state folder holds of a run that is gone."""
+    shutil.rmtree(host_files(run_id), ignore_errors=True)
+
+
+def prune(keep=(), older_than=60):
+    """Remove the lock files and host files of runs that are gone (a
+    killed run leaves its own), but those of runs in keep (a lab left up).
+    Only old ones: a run creates its file, then locks it."""
+    for path in [*(state_dir() / "runs").glob("*.lock"),
+                 *(state_dir() / "hosts").glob("*")]:
         with contextlib.suppress(OSError):
             if time.time() - path.stat().st_mtime > older_than and \
-                    not alive(path.stem):
-                path.unlink()
+                    path.stem not in keep and not alive(path.stem):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()

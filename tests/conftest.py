@@ -1,4 +1,5 @@
 """Shared helpers for socklab's own tests."""
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,9 @@ import docker
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# No test reaches a registry: these machines have none, and must send
+# nothing outside the labs (socklab's own runs inherit this).
+os.environ.setdefault("SOCKLAB_NO_PULL", "1")
 
 
 @pytest.fixture

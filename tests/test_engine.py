@@ -105,6 +105,6 @@ def test_the_init_scripts_spell_the_contracts_strings():
     links = (ROOT / "lab/agent/links.sh").read_text()
     assert f'echo "{contract.INIT_READY}"' in init
     assert f'echo "{contract.INIT_FAILED} $why"' in init
-    for variable in (contract.LINKS, contract.ETC_HOSTS, contract.SIMPLE):
+    for variable in (contract.LINKS, contract.SIMPLE):
         assert f"${variable}" in init
     assert f"${contract.LINKS}" in links

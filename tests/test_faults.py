@@ -1,44 +1,114 @@
-"""Impaired links, faults and captures, on real containers: netem is used
-where the kernel has it and refused (never faked) where it does not; rate,
-loss, partitions and restarts behave; captures are real pcaps."""
+"""Impaired links, faults and captures, on real containers: delay (held in
+the hosts' own kernel queues, on any kernel), rate, loss, partitions and
+restarts behave; captures are real pcaps."""
 import subprocess
 
 import docker
 import pytest
 
-from lab import kernel
 from lab.report import pcap
 from tests.conftest import ROOT, leftovers, socklab
 
 DELAYED = """\
+name: delayed
 networks:
-  lan: {subnet: 10.80.1.0/24, delay: 100ms}
+  wan: {subnet: 10.67.20.0/24, delay: 100ms}
+  lan: {subnet: 10.67.21.0/24}
 hosts:
-  a: {interfaces: {lan: 10.80.1.10}, services: [tcp-server --port 9000]}
-  b: {interfaces: {lan: 10.80.1.20}}
+  a:
+    interfaces: {wan: 10.67.20.10, lan: 10.67.21.10}
+    services: [tcp-server --port 9000, udp-server --port 5000]
+  b: {interfaces: {wan: 10.67.20.20, lan: 10.67.21.20}}
 steps:
-  - on: b
-    run: connect --to a:9000
-    expect: {elapsed_ms: {ge: 190}}
+  - name: the handshake across the delayed network takes 2 x 100 ms
+    on: b
+    run: connect --to a.wan:9000
+    expect: {outcome: connected, elapsed_ms: {between: [195, 390]}}
+  - name: the same hosts on an undelayed network
+    on: b
+    run: connect --to a.lan:9000
+    expect: {outcome: connected, elapsed_ms: {lt: 30}}
+  - name: a step's program can't take the delay away (no CAP_NET_ADMIN)
+    on: a
+    run: iptables -t mangle -F socklab-delay
+    expect: {exit: {ne: 0}}
+  - name: a UDP request waits the round trip for its reply
+    on: b
+    run: udp-client --to a.wan:5000 --count 1 --timeout 0.15
+    expect: {replies: 0}
+  - name: a step changes the delay while the hosts run
+    impair: {host: a, network: wan, delay: 10ms, loss: 0%}
+  - name: now 100 ms one way (b to a's reply) and 10 ms the other
+    on: b
+    run: connect --to a.wan:9000
+    expect: {outcome: connected, elapsed_ms: {between: [108, 200]}}
 """
-
-
-def test_delay_needs_netem_and_is_never_faked(write):
-    done = socklab("validate", write(DELAYED))
-    if kernel.has_netem():
-        assert done.returncode == 0
-    else:
-        assert done.returncode == 2
-        assert ":2: networks.lan.delay: delay needs netem" in done.stderr
-        assert "nothing was started" in done.stderr
 
 
 @pytest.mark.docker
 def test_delay_slows_the_handshake(write, tmp_path, nothing_left):
-    if not kernel.has_netem():
-        pytest.skip("this kernel has no netem (sch_netem): delay can't be "
-                    "tested here, and socklab refuses it at validation")
+    """Real queues in real hosts: a round trip is twice the delay, an
+    undelayed network between the same hosts is not slowed, a step's
+    program can't undo it, and an impair step changes one interface's delay
+    (the direction into that host)."""
     done = socklab("run", write(DELAYED), "--results", tmp_path)
+    assert done.returncode == 0, done.stdout
+
+
+def test_delay_is_validated(write):
+    done = socklab("validate", write("""\
+        networks:
+          lan: {subnet: 10.67.22.0/24, delay: fast, jitter: 5ms}
+          wan: {subnet: 10.67.23.0/24, jitter: 5ms}
+          slow: {subnet: 10.67.25.0/24, delay: 50ms}
+        hosts:
+          a:
+            interfaces: {lan: 10.67.22.10, wan: 10.67.23.10,
+                         slow: 10.67.25.10}
+            impair: {wan: {jitter: 1ms}, slow: {jitter: 9ms}}
+        """))
+    assert done.returncode == 2
+    assert ":2: networks.lan.delay: 'fast': give e.g. 50ms" in done.stderr
+    assert ":3: networks.wan.jitter: jitter needs a delay" in done.stderr
+    # A host's own jitter keeps its network's delay, where it has one.
+    assert ":9: hosts.a.impair.wan.jitter: jitter needs a delay" in \
+        done.stderr
+    assert "slow.jitter" not in done.stderr
+
+
+@pytest.mark.docker
+def test_jitter_stays_in_its_band_and_keeps_order(write, tmp_path,
+                                                   nothing_left):
+    """50 ms +- 20 ms each way: no round trip under 60 ms, some under 100
+    (without jitter none would be), the median within 60..140 ms, spread
+    out, none reordered; rate and loss still work on a delayed
+    interface."""
+    write((ROOT / "scenarios/delay/rtt.py").read_text(), name="rtt.py")
+    done = socklab("run", write("""\
+        name: jittered
+        networks:
+          wan: {subnet: 10.67.24.0/24, delay: 50ms, jitter: 20ms,
+                rate: 8mbit}
+        hosts:
+          a:
+            interfaces: {wan: 10.67.24.10}
+            services:
+              - udp-server --port 5000
+              - tcp-server --port 9000 --framing length --reply ack
+          b: {interfaces: {wan: 10.67.24.20}}
+        steps:
+          - on: b
+            run: python3 rtt.py a 5000 40 --band 60 140 --spread 15 --below 100
+            expect: {exit: 0, stdout: {contains: "order kept: True"}}
+          - name: rate still limits what b sends (1 MB at 8 Mbit/s)
+            on: b
+            run: tcp-client --to a:9000 --size 1000000 --framing length
+            expect: {received: [ack 1000000], elapsed_ms: {ge: 800}}
+          - impair: {host: a, network: wan, loss: 100%}
+          - on: b
+            run: udp-client --to a:5000 --count 3 --timeout 0.3
+            expect: {replies: 0}
+        """), "--results", tmp_path)
     assert done.returncode == 0, done.stdout
 
 

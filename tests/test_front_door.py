@@ -19,7 +19,7 @@ from lab.scenario import load_scenario, schema
 from tests.conftest import ROOT, socklab
 
 COMMANDS = ["run", "validate", "up", "exec", "shell", "logs", "ls", "down",
-            "clean", "build", "graph", "compose", "schema"]
+            "clean", "build", "doctor", "graph", "compose", "schema"]
 LIBRARY = sorted((ROOT / "scenarios").rglob("*.yaml"))
 
 

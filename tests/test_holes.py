@@ -2,6 +2,7 @@
 found and shown closed, on real labs: a helper removed under a live run, a
 `clean` that reads another state folder, labs a killed `up` or `down` left
 half made, lock files of killed runs."""
+import json
 import os
 import subprocess
 import sys
@@ -181,4 +182,111 @@ def test_the_machine_is_on_no_lab_segment(write, tmp_path):
     for capture in ("lan.pcap", "a.pcap"):
         assert _tcpdump(folder, capture, "udp port 7000")  # it saw traffic
         assert _tcpdump(folder, capture, "ip6 or igmp") == []
+    assert leftovers() == []
+
+
+def test_a_host_cannot_fill_the_machines_disk(write, tmp_path):
+    """What a host's programs write goes to a tmpfs of its `disk` size: past
+    it, ENOSPC in that host, which carries on; the root is read-only; the
+    machine's disk (the container's writable layer) gets nothing."""
+    path = write("""\
+        name: filler
+        networks: {lan: {subnet: 10.79.8.0/24}}
+        hosts:
+          a: {interfaces: {lan: 10.79.8.10}, limits: {disk: 64m}}
+        """)
+    assert socklab("up", path, "--results", tmp_path).returncode == 0
+    try:
+        filled = socklab("exec", "filler", "a", "--", "dd", "if=/dev/zero",
+                         "of=/tmp/big", "bs=1M", "count=200")
+        assert filled.returncode != 0
+        assert "No space left on device" in filled.stderr
+        again = socklab("exec", "filler", "a", "--", "sh", "-c",
+                        "rm /tmp/big && echo fine > /root/note && "
+                        "cat /root/note && ls /tmp")
+        assert again.returncode == 0 and again.stdout == "fine\n", again
+        root = socklab("exec", "filler", "a", "--", "touch", "/etc/x")
+        assert "Read-only file system" in root.stderr
+        api = docker.from_env().api
+        size = api.containers(all=True, size=True, filters={"label": [
+            "socklab.scenario=filler", "socklab.host=a"]})[0].get(
+                "SizeRw", 0)  # Docker leaves it out when it is 0
+        assert size < 1 << 20, size
+    finally:
+        assert socklab("down", "filler").returncode == 0
+    assert leftovers() == []
+
+
+def test_a_host_removed_mid_step_says_so(write, tmp_path):
+    path = write(_lab("removed-host", "10.79.9", sleep=0).replace(
+        "  - sleep: 0\n", "  - {on: a, run: sleep 20}\n"))
+    proc = start(path, "--results", tmp_path)
+    wait_for(lambda: any(c["Command"].startswith("socklab-step")
+                         or "sleep 20" in c["Command"]
+                         for c in containers("removed-host")) or
+             _running_step("removed-host"))
+    docker.from_env().api.remove_container(
+        [h for h in hosts("removed-host")
+         if h["Labels"]["socklab.host"] == "a"][0]["Id"], force=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out + err
+    assert "host a was removed during the step" in out, out
+    assert "bytearray" not in out
+    assert leftovers() == []
+
+
+def _running_step(scenario):
+    """Is a step's `sleep 20` running in the scenario's host a?"""
+    for host in hosts(scenario):
+        if host["Labels"]["socklab.host"] == "a" and \
+                host["State"] == "running":
+            top = docker.from_env().api.top(host["Id"])
+            return any("sleep 20" in " ".join(p) for p in top["Processes"])
+    return False
+
+
+def test_a_killed_jobs_parent_leaves_its_childrens_runs_whole(write,
+                                                               tmp_path):
+    """kill -9 of `socklab run --jobs 2`: its children, whose output nobody
+    reads any more, finish their runs and say how they ended."""
+    paths = [write(_lab(name, net, sleep=3), f"{name}.yaml")
+             for name, net in (("orphan-a", "10.79.10"),
+                               ("orphan-b", "10.79.11"))]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "run", "--jobs", "2",
+         "--results", str(tmp_path), *map(str, paths)], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: all(hosts(n) for n in ("orphan-a", "orphan-b")))
+    proc.kill()
+    proc.communicate()
+    wait_for(lambda: not hosts("orphan-a") and not hosts("orphan-b"), 120)
+    for name in ("orphan-a", "orphan-b"):
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        assert summary["status"] == "passed", summary
+    assert leftovers() == []
+
+
+def test_a_service_flooding_without_end_is_bounded(write, tmp_path):
+    """A service that prints without end: its first 8 MiB and its last part
+    are kept, the cut is said, and the lab goes on at its own pace."""
+    path = write("""\
+        name: flood
+        networks: {lan: {subnet: 10.79.12.0/24}}
+        hosts:
+          loud: {interfaces: {lan: 10.79.12.10},
+                 services: [yes a-line-of-flood, tcp-server --port 9000]}
+          quiet: {interfaces: {lan: 10.79.12.20}}
+        steps:
+          - sleep: 4
+          - {on: quiet, run: tcp-client --to loud:9000 --message hi,
+             expect: {replies: 1}}
+          - {on: loud, run: "ls -l /var/log/socklab", expect: {exit: 0}}
+        """)
+    done = socklab("run", path, "--results", tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = tmp_path / "flood" / "hosts" / "loud.log"
+    assert log.stat().st_size < 2 << 20
+    text = log.read_text()
+    assert "service 1 printed more than 1 MiB: the host log has its first" in text
+    assert "a-line-of-flood\n" * 10 in text
     assert leftovers() == []

@@ -109,6 +109,11 @@ def test_hosts_from_a_scratch_image_and_a_shelled_one(lab_folder, tmp_path):
     assert "building socklab-build-scratch" in done.stdout
     assert "building" not in again.stdout
     assert leftovers() == []
+    # socklab's builds can be listed and pruned; the next run rebuilds.
+    pruned = socklab("clean", "--builds")
+    assert "socklab-build-scratch:" in pruned.stdout, pruned.stdout
+    assert not docker.from_env().images.list(
+        filters={"reference": "socklab-build-scratch"})
 
 
 def test_a_failing_build_is_exit_3_with_its_last_lines(write, tmp_path):

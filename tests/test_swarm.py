@@ -19,7 +19,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from lab.engine.swarm import Node, place, spare_range
+from lab.engine.placement import Node, place, spare_range
 from lab.errors import ScenarioInvalid
 
 from .conftest import ROOT, leftovers, socklab

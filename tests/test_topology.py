@@ -212,7 +212,7 @@ def test_report_html_draws_the_same_picture_as_graph(tmp_path):
     path = ROOT / "scenarios" / "router-chain.yaml"
     report = SimpleNamespace(
         scenario=load_scenario(path), ok=True, results=(), not_run=(),
-        logs={}, error="", run_id="0123abcd", elapsed=1.0)
+        logs={}, error="", run_id="0123abcd", elapsed=1.0, status="passed")
     done = socklab("graph", path, "-o", tmp_path / "t.svg")
     assert done.returncode == 0
     assert (tmp_path / "t.svg").read_text() in html.render(report)

@@ -4,13 +4,15 @@ imports these from here; the agent uses them directly. init.sh and links.sh
 cannot import Python: tests check that they spell the same strings.
 """
 WORKDIR = "/lab/scenario"    # the scenario's folder, read-only: every cwd
-LOGS = "/var/log/socklab"    # services' output and host captures
+LOGS = "/var/log/socklab"    # services' output and host captures (tmpfs)
+SCRATCH = "/scratch"         # the tmpfs where /tmp, /root, /home lead
 
 # Programs of socklab's own, on every host's PATH.
 INIT = "socklab-init"        # every host's main process (init.sh)
 STEP = "socklab-step"        # runs one step's command (step.py)
 NET = "socklab-net"          # re-applies routes and impairments (netconf.py)
 WIRE = "socklab-wire"        # the run's wiring helper (wire.py)
+DELAY = "socklab-delay"      # holds delayed packets (delayd.py)
 
 # Lines the orchestrator waits for in a host's log and a step's stderr.
 INIT_READY = "socklab-init: ready"
@@ -20,7 +22,6 @@ STEP_READY = "socklab-step: ready"
 # A host's environment, written by lab/plan.py.
 HOST_CONFIG = "SOCKLAB_HOST"       # JSON: routes, services, firewall, ...
 LINKS = "SOCKLAB_LINKS"            # "eth0=A/LEN ..." where socklab wires it
-ETC_HOSTS = "SOCKLAB_ETC_HOSTS"    # /etc/hosts, where Docker writes none
 SIMPLE = "SOCKLAB_SIMPLE"          # "1": links and names are all it needs
 NAMES = "SOCKLAB_NAMES"            # JSON {address: host name}
 INTERFACES = "SOCKLAB_INTERFACES"  # JSON {network: address}

@@ -12,9 +12,11 @@ orchestrator waits for:
 Everything the services print goes to this process's stdout, which is the
 container's log. Configuration comes as JSON in SOCKLAB_HOST.
 """
+import collections
 import json
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -35,20 +37,98 @@ def say(line):
         sys.stdout.buffer.flush()
 
 
-def _pump(process, number, pattern, matched):
-    """Copy a service's output to the host log (the container's stdout) and
-    to files steps can read (service-log), line by line, as it comes; watch
-    for the `ready: {log: REGEX}` pattern."""
-    own = open(f"{LOGS}/service-{number}.log", "ab", buffering=0)
-    for line in iter(process.stdout.readline, b""):
-        with _out:
-            sys.stdout.buffer.write(line)
+LOG_FIRST = 1 << 20  # bytes of a service's output in the host log, first
+FIRST = 16 << 20     # and in its files (service-log), from its start
+LAST = 256 << 10     # and of its end, past those: a flood is bounded
+_combined = []     # services.log, opened once (all services, whole lines)
+
+
+def _write(data, own, log=True):
+    """Whole lines to the host log (the container's stdout) and the files
+    service-log reads, as one batch: one write and flush for whatever the
+    program printed at once, not one per line. A full log folder (a tmpfs
+    of its own) stops the files, not the log."""
+    with _out:
+        if log:
+            sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
-            own.write(line)
-            with open(f"{LOGS}/services.log", "ab") as combined:
-                combined.write(line)
-        if pattern and pattern.search(line.decode("utf-8", "replace")):
+        for handle in (own, *_combined):
+            try:
+                handle.write(data)
+                handle.flush()
+            except (OSError, ValueError):
+                handle.close()
+
+
+def _pump(process, number, pattern, matched):
+    """Copy a service's output, as it comes, in whole lines; watch for the
+    `ready: {log: REGEX}` pattern. Past FIRST bytes, only the last LAST
+    are kept (in service-N.last, and in the log when it ends), with what
+    was cut said."""
+    if not _combined:
+        _combined.append(open(f"{LOGS}/services.log", "ab"))
+    own = open(f"{LOGS}/service-{number}.log", "ab")
+    fd, partial, kept, cut = process.stdout.fileno(), b"", 0, 0
+    tail, held, shown = collections.deque(), 0, 0.0
+    while True:
+        chunk = _gather(fd)
+        data = partial + chunk if chunk else \
+            (partial + b"\n" if partial else b"")
+        end = data.rfind(b"\n") + 1
+        if len(data) - end >= 1 << 16:  # a line without end: hand it on
+            end = len(data)
+        lines, partial = data[:end], data[end:]
+        if pattern and lines and not matched.is_set() and any(
+                pattern.search(line.decode("utf-8", "replace"))
+                for line in lines.splitlines()):
             matched.set()
+        if lines and kept < FIRST:
+            if kept < LOG_FIRST <= kept + len(lines):
+                say(f"service {number} printed more than {LOG_FIRST >> 20}"
+                    f" MiB: the host log has its first MiB and will have its"
+                    f" last part; service-log, its first {FIRST >> 20} MiB")
+            _write(lines, own, log=kept < LOG_FIRST)
+            kept += len(lines)
+        elif lines:
+            cut += len(lines)
+            tail.append(lines)
+            held += len(lines)
+            while held - len(tail[0]) > LAST:
+                held -= len(tail.popleft())
+            if time.monotonic() - shown > 2:  # endless: keep it readable
+                shown = time.monotonic()
+                _last(number, tail)
+        if not chunk:
+            break
+    if cut:
+        _last(number, tail)
+        last = b"".join(tail)[-LAST:]
+        _write(f"[socklab: service {number} printed {kept + cut} bytes; "
+               f"{cut - len(last)} cut here; its last part follows]\n"
+               .encode() + last, own)
+
+
+def _gather(fd, linger=0.005, most=1 << 16):
+    """What the program printed: at least one read, then whatever more it
+    prints within `linger` seconds (a program that prints line by line,
+    unbuffered, makes a write per line; copying each on its own would cost
+    a flush and three writes per line)."""
+    chunk = os.read(fd, most)
+    while chunk and len(chunk) < most and \
+            select.select([fd], [], [], linger)[0]:
+        more = os.read(fd, most - len(chunk))
+        if not more:
+            break
+        chunk += more
+    return chunk
+
+
+def _last(number, tail):
+    try:
+        with open(f"{LOGS}/service-{number}.last", "wb") as last:
+            last.write(b"".join(tail)[-LAST:])
+    except OSError:
+        pass
 
 
 def _listening(protocol, port):
@@ -102,15 +182,12 @@ def _capture():
     """tcpdump on every interface of the host; each packet is handed over
     as it arrives (--immediate-mode: libpcap would batch them for up to a
     second) and written at once (-U), so the file is whole at any moment.
-    Returns once it is listening. A restarted
-    host keeps its earlier capture: capture.pcap, capture.restart-1.pcap..."""
-    name, restarts = "capture.pcap", 0
-    while os.path.exists(f"{LOGS}/{name}"):
-        restarts += 1
-        name = f"capture.restart-{restarts}.pcap"
+    Returns once it is listening. LOGS is a tmpfs that goes with the
+    host: the orchestrator reads the capture before it kills the host, and
+    names each lifetime's (capture.pcap, capture.restart-1.pcap...)."""
     process = subprocess.Popen(
         ["tcpdump", "-i", "any", "--immediate-mode", "-U", "-Z", "root",
-         "-w", f"{LOGS}/{name}"],
+         "-w", f"{LOGS}/capture.pcap"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     said = []
     for line in iter(process.stderr.readline, b""):  # a few lines at most

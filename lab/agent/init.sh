@@ -9,12 +9,15 @@
 #     socklab-init: ready
 #     socklab-init: failed: <why>
 
-# Names come from /etc/hosts only. Docker's embedded DNS (20.10) would
-# forward unknown names to the machine's resolvers, out of the lab.
-printf '%s\n' '# socklab: no DNS in the lab; names are in /etc/hosts' \
-  'nameserver 127.0.0.1' > /etc/resolv.conf
-# A host socklab wires gets no networking from Docker, /etc/hosts included.
-[ -z "$SOCKLAB_LINKS" ] || printf '%s' "$SOCKLAB_ETC_HOSTS" > /etc/hosts
+# The root is read-only: what programs write lands in the /scratch tmpfs,
+# where /tmp, /root and /home lead (the Dockerfile says why).
+mkdir -p /scratch/home /scratch/root && mkdir -p -m 1777 /scratch/tmp
+# Names come from /etc/hosts only (socklab binds it where Docker writes
+# none). Docker's embedded DNS (20.10) would forward unknown names to the
+# machine's resolvers, out of the lab; where Docker gave no resolv.conf,
+# the empty one means the same, 127.0.0.1.
+{ printf '%s\n' '# socklab: no DNS in the lab; names are in /etc/hosts' \
+  'nameserver 127.0.0.1' > /etc/resolv.conf; } 2>/dev/null
 if ! why=$(socklab-links); then
   echo "socklab-init: failed: $why"
   exit 1

@@ -23,6 +23,7 @@ TOOLS = {  # socklab's own, given raw argv
     "socklab-step": ("step", "main"),
     "socklab-net": ("netconf", "main"),
     "socklab-wire": ("wire", "main"),
+    "socklab-delay": ("delayd", "main"),
 }
 NAMES = tuple(PROGRAMS) + tuple(TOOLS)
 

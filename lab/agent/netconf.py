@@ -17,13 +17,18 @@ found by address.
 Loss drops packets on ingress (INPUT, and FORWARD on routers) with iptables'
 statistic match: dropping in OUTPUT would make the sender's own sendto()
 fail with EPERM, which is not what loss looks like. Rate is a tbf qdisc on
-egress; delay needs netem, used only when asked for.
+egress. Delay and jitter hold packets on ingress too, in socklab-delay
+(delayd.py), on any kernel.
+
+An impair step changes the fields it names and keeps the others (`delay:
+0ms` ends a delay, `loss: 0%` a loss), as a host's `impair` does over its
+network's.
 """
 import json
 import os
 import subprocess
 
-from . import contract
+from . import contract, delayd
 
 CHAIN = "socklab-loss"
 RUNTIME = f"{contract.LOGS}/impair.json"  # impairments changed by steps
@@ -80,13 +85,7 @@ def _ensure_chain(forward):
 def _qdisc(interface, spec):
     subprocess.run(["tc", "qdisc", "del", "dev", interface, "root"],
                    capture_output=True)
-    if spec.get("delay"):
-        argv = ["tc", "qdisc", "add", "dev", interface, "root", "netem",
-                "delay", spec["delay"]]
-        argv += [spec["jitter"]] if spec.get("jitter") else []
-        argv += ["rate", spec["rate"]] if spec.get("rate") else []
-        run(*argv)
-    elif spec.get("rate"):
+    if spec.get("rate"):
         run("tc", "qdisc", "add", "dev", interface, "root", "tbf", "rate",
             spec["rate"], "burst", "32kbit", "latency", "400ms")
 
@@ -97,19 +96,26 @@ def impairments(config):
     specs = {i["address"]: i for i in config.get("impair", [])}
     if os.path.exists(RUNTIME):
         with open(RUNTIME) as changed:
-            specs.update(json.load(changed))
+            for address, spec in json.load(changed).items():
+                specs[address] = {**specs.get(address, {}), **spec}
     if not specs:
         return
     _ensure_chain(config.get("forward", False))
+    delays = {}
     for address, spec in specs.items():
         interface = interface_of(address)
         if interface is None:
             continue  # partitioned off that network: nothing to impair
-        if spec.get("loss"):
+        if float(spec.get("loss") or 0):
             run("iptables", "-A", CHAIN, "-i", interface, "-m", "statistic",
                 "--mode", "random", "--probability", str(spec["loss"]),
                 "-j", "DROP")
         _qdisc(interface, spec)
+        delay = delayd.seconds(spec.get("delay") or 0)
+        if delay:
+            delays[interface] = (delay,
+                                 delayd.seconds(spec.get("jitter") or 0))
+    delayd.apply(delays)
 
 
 def apply(config):
@@ -136,7 +142,8 @@ def main(argv):
                 changed = json.load(old)
         spec = {k: getattr(args, k) for k in ("loss", "rate", "delay",
                                               "jitter") if getattr(args, k)}
-        changed[args.address] = {"address": args.address, **spec}
+        changed[args.address] = {**changed.get(args.address, {}),
+                                 "address": args.address, **spec}
         os.makedirs(os.path.dirname(RUNTIME), exist_ok=True)
         with open(RUNTIME, "w") as new:
             json.dump(changed, new)

@@ -18,6 +18,7 @@ host is killed), and socklab puts three files into it before it starts:
 A step's command runs in the user's container under busybox's `timeout`.
 """
 import io
+import os
 import re
 import shlex
 import tarfile
@@ -30,7 +31,9 @@ from ..agent.hostinit import bound
 from ..agent.step import Capture
 from ..errors import EnvironmentUnusable
 from ..plan import hosts_file
+from ..progress import Progress
 from .api import log_of
+from .image import no_pull, pull
 from . import captures
 
 TOOLS = "/.socklab"
@@ -44,25 +47,18 @@ def create(api, host, files):
     """Create the user's container in the host's sidecar's namespaces (the
     scenario's folder from files: a path or a volume) and give it socklab's
     files; it starts once the sidecar is ready."""
-    limits = host.limits
     try:
-        container = api.create_container(
-            host.image, entrypoint=[BUSYBOX, "sh", SCRIPT], command=[],
-            name=host.container, labels=host.labels,
-            working_dir=contract.WORKDIR,
-            host_config=api.create_host_config(
-                binds={files: {"bind": contract.WORKDIR, "mode": "ro"}},
-                network_mode=f"container:{host.netns}",
-                pid_mode=f"container:{host.netns}",
-                cap_add=["NET_ADMIN"] if host.net_admin else None,
-                pids_limit=limits.pids, mem_limit=limits.memory,
-                memswap_limit=limits.memory,
-                nano_cpus=int(limits.cpus * 1e9)))["Id"]
+        container = _create(api, host, files)
     except docker.errors.ImageNotFound:
-        raise EnvironmentUnusable(
-            f"host {host.name}: no image {host.image!r} on this engine, and "
-            "socklab never pulls: `docker pull`, `docker load` or `docker "
-            "build` it first, or give the host `build: FOLDER`") from None
+        why = "SOCKLAB_NO_PULL is set" if no_pull(os.environ) else \
+            pull(api, host.image, Progress(None))
+        if why:
+            raise EnvironmentUnusable(
+                f"host {host.name}: no image {host.image!r} on this engine, "
+                f"and it could not be pulled ({why}): `docker pull`, `docker"
+                " load` or `docker build` it first, or give the host "
+                "`build: FOLDER`") from None
+        container = _create(api, host, files)
     busybox = captures.files(api, host.netns, "/bin/busybox").get(
         "busybox")
     if not busybox:
@@ -73,6 +69,25 @@ def create(api, host, files):
         f"{TOOLS[1:]}/busybox": (busybox, 0o755),
         SCRIPT[1:]: (script(commands).encode(), 0o644),
         "etc/hosts": (hosts_file(host.extra_hosts).encode(), 0o644)}))
+
+
+def _create(api, host, files):
+    limits = host.limits
+    return api.create_container(
+        host.image, entrypoint=[BUSYBOX, "sh", SCRIPT], command=[],
+        name=host.container, labels=host.labels,
+        working_dir=contract.WORKDIR,
+        host_config=api.create_host_config(
+            binds={files: {"bind": contract.WORKDIR, "mode": "ro"}},
+            network_mode=f"container:{host.netns}",
+            pid_mode=f"container:{host.netns}",
+            cap_add=["NET_ADMIN"] if host.net_admin else None,
+            pids_limit=limits.pids, mem_limit=limits.memory,
+            memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
+            # Its services print straight to its log: a flood is bounded
+            # on the machine's disk (the last 32 MB are kept).
+            log_config=docker.types.LogConfig(type="json-file", config={
+                "max-size": "16m", "max-file": "2"})))["Id"]
 
 
 def _exists(api, container, path):

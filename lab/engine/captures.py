@@ -73,8 +73,24 @@ def files(api, container, path):
         return {}
 
 
-def of_host(api, container):
-    """A host's own captures: {file name: pcap bytes}, capture.pcap and,
-    after restarts, capture.restart-N.pcap."""
-    return {name: data for name, data in files(
-        api, container, contract.LOGS).items() if name.endswith(".pcap")}
+def of_host(api, container, lifetime=0):
+    """A running host's own captures: {file name: pcap bytes}, its capture
+    named capture.pcap in its first lifetime and capture.restart-N.pcap
+    after its N-th restart; {} if it is not running. Read through the host
+    itself: its log folder is a tmpfs, which Docker's archive API does not
+    see (and which goes with the host when it stops: kill reads it first).
+    """
+    try:
+        exec_id = api.exec_create(container, [
+            "tar", "-C", contract.LOGS, "-cf", "-", "."], stderr=False)["Id"]
+        data = api.exec_start(exec_id)
+        archive = tarfile.open(fileobj=io.BytesIO(data))
+        found = {m.name.rsplit("/", 1)[-1]: archive.extractfile(m).read()
+                 for m in archive.getmembers() if m.isfile()}
+    except (docker.errors.APIError, requests.exceptions.RequestException,
+            tarfile.TarError):
+        return {}
+    name = "capture.pcap" if lifetime == 0 else \
+        f"capture.restart-{lifetime}.pcap"
+    return {name: data for file, data in found.items()
+            if file.endswith(".pcap")}

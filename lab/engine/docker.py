@@ -12,7 +12,7 @@ import threading
 
 import docker
 
-from .. import labels as keys
+from .. import labels as keys, runs
 from ..agent import contract
 from . import captures, hostfw, hosts, image, inventory, steps, userimage
 from .api import (client, docker_errors, parallel, remove_container,
@@ -31,6 +31,7 @@ class DockerEngine:
         # is copied into a volume there, once per run (run id -> volume).
         self.copies_files, self.copies = copies_files, {}
         self.lock = threading.Lock()
+        self.lifetimes = {}  # container -> its captures before each kill
 
     @classmethod
     def from_env(cls, progress, base_url=None, attach=False):
@@ -135,8 +136,12 @@ class DockerEngine:
             steps.tool(self.api, target, [contract.NET, "apply"])
 
     def kill(self, plan, host):
+        target = plan.host(host)
         with docker_errors(f"killing {host}"):
-            hosts.stop(self.api, plan.host(host))
+            # Its capture lives in a tmpfs that goes with it: kept first.
+            lives = self.lifetimes.setdefault(target.netns, [])
+            lives.append(captures.of_host(self.api, target.netns, len(lives)))
+            hosts.stop(self.api, target)
 
     def restart(self, plan, host):
         target = plan.host(host)
@@ -158,7 +163,12 @@ class DockerEngine:
         return hosts.log(self.api, plan.host(host))
 
     def host_captures(self, plan, host):
-        return captures.of_host(self.api, plan.host(host).netns)
+        container = plan.host(host).netns
+        lives = self.lifetimes.pop(container, [])
+        found = captures.of_host(self.api, container, len(lives))
+        for kept in lives:
+            found.update(kept)
+        return found
 
     # ------------------------------------------------------ labs by hand
 
@@ -189,6 +199,7 @@ class DockerEngine:
         self._down(run_id, rules=True)
 
     def _down(self, run_id, rules):
+        runs.forget(run_id)
         with docker_errors("removing the lab"):
             inventory.unmark(self.api, run_id)
             captures.stop_all(self.api, run_id)  # first, gently: whole pcaps
@@ -226,9 +237,10 @@ class DockerEngine:
 
     def sweep(self, owner=None):
         with docker_errors("sweeping what interrupted runs left"):
-            dead = inventory.sweep(self.runs(),
-                                   lambda run: self._down(run, rules=False),
-                                   self.progress.say)
+            dead = inventory.sweep(
+                self.runs(), lambda run: self._down(run, rules=False),
+                self.progress.say, lambda run: inventory.keep_logs(
+                    self.api, run))
             if owner:
                 self._reconcile(owner)
         return dead

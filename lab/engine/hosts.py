@@ -9,6 +9,7 @@ services. `host.netns` names the container holding the namespace.
 """
 import io
 import tarfile
+import threading
 
 import docker
 
@@ -16,28 +17,42 @@ from .. import labels as keys
 from ..agent import contract
 from ..errors import RunFailed
 from ..progress import tail
+from ..scenario.model import size
 from . import app
 from .api import log_of, remove_container
 
 LOG_TAIL = 30     # lines of a host's log shown when it fails
+GRACE = 60        # s past its services' own time limits (a loaded machine)
+LOGS_SIZE = 64 << 20   # the tmpfs of services' output and host captures
 
 
 def make(api, image, networking, plan, host, files):
     """Create, start and plug in the host's network namespace (and create
     the user's container, if it has one); do not await its init. files:
     the scenario's folder, or a volume with a copy of it."""
-    options = networking.create_options(host)
+    options = networking.create_options(host, plan.run_id)
     limits = host.limits
+    # The tmpfs's pages are the host's memory: `disk` is less than it
+    # (validate.py), so past `disk` a writer gets ENOSPC, while `memory`
+    # stays the limit of all the host's programs and files together.
+    memory = size(limits.memory)
     host_config = api.create_host_config(
-        binds={files: {"bind": contract.WORKDIR, "mode": "ro"}},
+        binds={files: {"bind": contract.WORKDIR, "mode": "ro"},
+               **options.binds},
+        # The root is read-only and writes go to a tmpfs of the host's
+        # `disk` size: no program of a lab fills the machine's disk.
+        read_only=True, tmpfs={
+            contract.SCRATCH: f"size={limits.disk_bytes},mode=755,exec",
+            "/run": "size=16m,mode=755",
+            contract.LOGS: f"size={LOGS_SIZE},mode=755"},
         # NET_ADMIN stays inside the host's own network namespace; the
         # init needs it for addresses and routes, programs run without.
         cap_add=["NET_ADMIN"], init=True, network_mode=options.mode,
         extra_hosts=options.extra_hosts,
         sysctls={"net.ipv4.ip_forward": "1" if host.forward else "0",
                  **options.sysctls},
-        pids_limit=limits.pids, mem_limit=limits.memory,
-        memswap_limit=limits.memory,  # no swap: a hog is stopped
+        pids_limit=limits.pids, mem_limit=memory,
+        memswap_limit=memory,  # no swap: a hog is stopped
         nano_cpus=int(limits.cpus * 1e9))
     container = api.create_container(
         image, command=[contract.INIT], name=host.netns, hostname=host.name,
@@ -65,6 +80,12 @@ def await_ready(api, host, seen=0):
     ready, failed = contract.INIT_READY.encode(), \
         contract.INIT_FAILED.encode()
     stream = api.logs(host.netns, stream=True, follow=True)
+    # The init gives up on each service at its own time; this bounds what
+    # it cannot (a log the daemon lost lines of, a wedged host).
+    watchdog = threading.Timer(host.ready_timeout + GRACE, stream.close)
+    late = (f"it did not say it was ready within "
+            f"{host.ready_timeout + GRACE:.0f} s")
+    watchdog.start()
     pending = b""
     try:
         for chunk in stream:
@@ -81,8 +102,15 @@ def await_ready(api, host, seen=0):
                 continue
             break
         else:
-            _failed(api, host, "the host stopped during set-up")
+            if watchdog.is_alive():
+                _failed(api, host, "the host stopped during set-up")
+            _failed(api, host, late)
+    except Exception:  # the stream, closed under it, may raise anything
+        if watchdog.is_alive():
+            raise
+        _failed(api, host, late)
     finally:
+        watchdog.cancel()
         stream.close()
     if not host.own_image:
         why = app.start(api, host)

@@ -10,7 +10,8 @@ import docker
 from .. import labels as keys, runs
 from ..errors import EnvironmentUnusable, NotFound
 from . import Lab
-from .api import parallel, remove_container, together
+from ..report import evidence
+from .api import log_of, parallel, remove_container, together
 
 
 def modes(*apis):
@@ -177,16 +178,33 @@ def prune_builds(api):
     return removed
 
 
-def sweep(run_modes, down, say):
+def keep_logs(api, run_id):
+    """A killed run's hosts' logs, kept in its results folder (their
+    label names it) before its lab goes."""
+    by_folder = {}
+    for info in api.containers(all=True, filters=keys.of_run(run_id)):
+        labels = info["Labels"]
+        if keys.EVIDENCE in labels and (keys.HOST in labels or
+                                        keys.NETNS in labels):
+            log = by_folder.setdefault(labels[keys.EVIDENCE], {})
+            host = labels.get(keys.HOST) or labels[keys.NETNS]
+            log[host] = log_of(api, info["Id"]) + log.get(host, "")
+    for folder, logs in by_folder.items():
+        evidence.after_a_kill(folder, logs)
+
+
+def sweep(run_modes, down, say, keep=lambda run: None):
     """Take down every run that has resources and whose process is gone
-    (`up` and compose labs stay); return their ids."""
+    (`up` and compose labs stay), keeping first what keep(run) keeps;
+    return their ids."""
     dead = [run for run, mode in run_modes.items()
             if mode == keys.RUN_MODE and not runs.alive(run)]
     for run in dead:
         try:
+            keep(run)
             down(run)
         except EnvironmentUnusable as exc:
             # A dead run's leftovers must not stop a live run.
             say(f"socklab: could not sweep run {run}: {exc}")
-    runs.prune()
+    runs.prune(keep=set(run_modes) - set(dead))
     return dead

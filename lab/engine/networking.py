@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import docker
 
+from .. import runs
 from ..agent import contract
 from ..errors import EnvironmentUnusable
 from ..plan import hosts_file
@@ -42,6 +43,13 @@ class Options:
     environment: dict
     config: object       # networking_config
     disabled: bool       # network_disabled
+    binds: dict          # more binds (/etc/hosts, where Docker writes none)
+
+
+# Names come from /etc/hosts only: no DNS in the lab, so an unknown name
+# fails at once, and nothing is asked outside it.
+RESOLV_CONF = ("# socklab: no DNS in the lab; names are in /etc/hosts\n"
+               "nameserver 127.0.0.1\n")
 
 
 class Wired:
@@ -75,14 +83,21 @@ class Wired:
         return helper.result() if helper and not helper.exception() \
             else None
 
-    def create_options(self, host):
+    def create_options(self, host, run_id):
         """How the host is created (Options)."""
-        # runc gives the host an empty network namespace; its init writes
-        # /etc/hosts (Docker writes none for it).
+        # runc gives the host an empty network namespace, and Docker writes
+        # no /etc/hosts or resolv.conf for it: socklab binds them (its root
+        # is read-only).
         environment = {**host.environment, contract.LINKS: " ".join(
-            f"{link.inside}={link.address}" for link in host.links),
-            contract.ETC_HOSTS: hosts_file(host.extra_hosts)}
-        return Options("none", NO_IPV6, None, environment, None, True)
+            f"{link.inside}={link.address}" for link in host.links)}
+        folder = runs.host_files(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / host.name).write_text(hosts_file(host.extra_hosts))
+        (folder / "resolv.conf").write_text(RESOLV_CONF)
+        return Options("none", NO_IPV6, None, environment, None, True, {
+            str(folder / host.name): {"bind": "/etc/hosts", "mode": "ro"},
+            str(folder / "resolv.conf"): {"bind": "/etc/resolv.conf",
+                                          "mode": "ro"}})
 
     def created(self, container, host):
         """Nothing: the host is plugged in once started."""
@@ -142,12 +157,12 @@ class Attached:
     def finish(self, run_id):
         return None
 
-    def create_options(self, host):
+    def create_options(self, host, run_id):
         network, address = host.attachments[0]
         return Options(network, {}, host.extra_hosts, host.environment,
                        self.api.create_networking_config({
                            network: self.api.create_endpoint_config(
-                               ipv4_address=address)}), False)
+                               ipv4_address=address)}), False, {})
 
     def created(self, container, host):
         for network, address in host.attachments[1:]:

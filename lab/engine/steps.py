@@ -2,6 +2,7 @@
 of socklab's own tools, and a person's (`socklab exec`)."""
 import json
 import shlex
+import time
 
 import docker
 
@@ -58,14 +59,18 @@ def execute(api, host, command, timeout, on_ready):
 def _why_no_envelope(api, host, exec_id, output):
     """What became of a step that gave no result: its host stopped or was
     removed under it, or the step runner itself failed."""
-    try:
-        state = api.inspect_container(host.netns)["State"]
-    except docker.errors.NotFound:
-        return (f"host {host.name} was removed during the step (its "
-                "container is gone)")
-    if not state.get("Running"):
-        return (f"host {host.name} stopped during the step (its init "
-                f"exited with status {state.get('ExitCode')})")
+    for _ in range(10):  # a `docker rm -f` takes a moment to show
+        try:
+            state = api.inspect_container(host.netns)["State"]
+        except docker.errors.NotFound:
+            state = {"Status": "removing"}
+        if state.get("Status") in ("removing", "dead"):
+            return (f"host {host.name} was removed during the step (its "
+                    "container is gone)")
+        if not state.get("Running"):
+            return (f"host {host.name} stopped during the step (its init "
+                    f"exited with status {state.get('ExitCode')})")
+        time.sleep(0.1)
     code = api.exec_inspect(exec_id).get("ExitCode")
     said = bytes(output[-500:]).decode("utf-8", "replace").strip()
     return (f"the step runner on {host.name} failed (exit {code})"

@@ -5,6 +5,7 @@ import docker
 
 from .. import labels as keys, runs
 from ..errors import EnvironmentUnusable
+from .image import present
 
 
 def ensure(api, plan, progress):
@@ -12,20 +13,12 @@ def ensure(api, plan, progress):
     does not have yet."""
     wanted = {h.image: h.build for h in plan.hosts if h.build}
     for tag, folder in wanted.items():
-        if _present(api, tag):
+        if present(api, tag):
             continue
         with runs.locked("image.lock"):
-            if not _present(api, tag):
+            if not present(api, tag):
                 with progress.phase(f"building {tag} from {folder}"):
                     _build(api, tag, folder)
-
-
-def _present(api, tag):
-    try:
-        api.inspect_image(tag)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
 
 
 def _build(api, tag, folder):

@@ -9,7 +9,8 @@ from .topology import svg
 
 STYLE = """
 body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em;color:#222}
-h1 .passed{color:#1a7f37} h1 .failed{color:#c62828}
+h1 .passed{color:#1a7f37} h1 .failed,h1 .error{color:#c62828}
+h1 .interrupted{color:#b26a00}
 table{border-collapse:collapse;margin:1em 0;width:100%}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 tr.ok td.verdict{background:#e6f4ea;color:#1a7f37;font-weight:bold}
@@ -45,7 +46,7 @@ def _expectations(result):
 
 def render(report, extra_sections=()):
     scenario = report.scenario
-    status = "passed" if report.ok else "failed"
+    status = report.status
     rows = []
     for r in report.results:
         rows.append(

@@ -17,8 +17,10 @@ IMPAIR_FIELDS = {
                    Num("percent lost, 0 to 100", 0, False, 100)),
                   doc="each packet is lost with this probability"),
     "rate": Str("most bits per second each interface sends, e.g. 1mbit"),
-    "delay": Str("added delay, e.g. 50ms (needs netem in the kernel)"),
-    "jitter": Str("delay variation, e.g. 10ms (with delay; needs netem)"),
+    "delay": Str("added one-way delay of each packet crossing it, e.g. "
+                 "50ms (a round trip is twice that)"),
+    "jitter": Str("delay variation, e.g. 10ms: each packet's delay is "
+                  "uniform in delay +- jitter (with delay)"),
 }
 ATTACHMENT = Obj({"host": Str("a host"), "network": Str("one of its "
                                                         "networks")},
@@ -38,6 +40,7 @@ def _on_interface(cls, value, where, check):
 def _on_host(cls, value, where, check):
     check.known_host(where, value)
     return cls(value)
+
 
 @dataclass(frozen=True)
 class Partition:

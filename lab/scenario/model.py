@@ -56,6 +56,23 @@ class Limits:
     pids: int = 512
     memory: str = "512m"
     cpus: float = 1.0
+    disk: str = ""  # what its programs may write; "": 256m, at most memory/2
+
+    @property
+    def disk_bytes(self):
+        """`disk`, or by default 256 MB but no more than half the memory
+        (what the host writes is held in its memory)."""
+        return size(self.disk) if self.disk else \
+            min(256 << 20, size(self.memory) // 2)
+
+
+def size(text):
+    """'512m' -> bytes (validate.py checks the form: digits, then k, m,
+    g or nothing)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    text = str(text).lower()
+    return int(text[:-1]) * units[text[-1]] if text[-1] in units \
+        else int(text)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ did-you-mean, types, required fields) and prints the JSON Schema that
 editors use (`socklab schema`). Meaning (addresses inside subnets, hosts
 that exist, commands that parse) is checked afterwards, in validate.py.
 """
+import json
+
 from . import actions, names
 from .actions import IMPAIR_FIELDS
 from .shapes import Anything, Bool, ListOf, MapOf, Num, Obj, OneOf, Str
@@ -58,6 +60,10 @@ HOST = Obj({
         "pids": Num("most processes and threads at once (default 512)",
                     16, True, 100_000),
         "memory": Str("memory limit, e.g. 256m or 1g (default 512m)"),
+        "disk": Str("what its programs may write, together, e.g. 128m "
+                    "(default 256m, at most half the memory); past it, "
+                    "ENOSPC in the host. Less than memory: the files are "
+                    "in the host's memory"),
         "cpus": Num("CPUs it may use, e.g. 0.5 (default 1)", 0.01, False,
                     64),
     }, doc="resource limits of the host (its programs share them)"),
@@ -119,3 +125,9 @@ def json_schema():
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://socklab.invalid/scenario.schema.json",
             "title": "socklab scenario", **SCENARIO.schema()}
+
+
+def show(args=None):
+    """`socklab schema`: the format's JSON Schema, for editors."""
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0

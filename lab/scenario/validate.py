@@ -8,7 +8,6 @@ problems are reported together, and nothing starts while there is one.
 import re
 from ipaddress import IPv4Address, IPv4Network, ip_network
 
-from .. import kernel
 from ..agent import programs
 from ..errors import ScenarioInvalid
 from . import actions, commands, model, names, schema
@@ -198,10 +197,17 @@ class _Builder:
         for i, rule in enumerate(spec.get("firewall", [])):
             commands.split(where + ("firewall", i), rule, self.report)
         limits = spec.get("limits", {})
-        memory = str(limits.get("memory", model.Limits.memory))
-        if not re.fullmatch(r"\d+[kmgKMG]?", memory):
-            self.report(where + ("limits", "memory"), f"{memory!r}: give "
-                        "bytes, or a number with k, m or g (e.g. 256m)")
+        memory, disk = (str(limits.get(k, getattr(model.Limits, k)))
+                        for k in ("memory", "disk"))
+        for key, text in (("memory", memory), ("disk", disk)):
+            if text and not re.fullmatch(r"[1-9]\d*[kmgKMG]?", text):
+                self.report(where + ("limits", key), f"{text!r}: give "
+                            "bytes, or a number with k, m or g (e.g. 256m)")
+                memory = disk = ""
+        if disk and memory and model.size(disk) >= model.size(memory):
+            self.report(where + ("limits", "disk"), f"{disk} is not less "
+                        f"than memory ({memory}): what the host writes is "
+                        "held in its memory; give less, or more memory")
         image, build = self._image(where, spec)
         impair = []
         for net_name, overrides in spec.get("impair", {}).items():
@@ -210,7 +216,9 @@ class _Builder:
                 self.report(spot, f"{name} has no interface on "
                             f"{net_name!r}; its networks are "
                             f"{', '.join(n for n, _ in interfaces)}")
-            impair.append((net_name, self._impairment(spot, overrides)))
+            network = self.networks.get(net_name)
+            impair.append((net_name, self._impairment(
+                spot, overrides, network and network.impair.delay)))
         if interfaces:
             self.hosts[name] = model.Host(
                 name=name, interfaces=tuple(interfaces), gateway=gateway,
@@ -220,7 +228,7 @@ class _Builder:
                 net_admin=spec.get("net_admin", False),
                 limits=model.Limits(
                     pids=limits.get("pids", model.Limits.pids),
-                    memory=memory.lower(),
+                    memory=memory.lower(), disk=disk.lower(),
                     cpus=limits.get("cpus", model.Limits.cpus)),
                 impair=tuple(impair), capture=spec.get("capture", False),
                 node=spec.get("node", ""),
@@ -293,7 +301,9 @@ class _Builder:
             regex(where + ("log",), spec["log"], self.report)
         return model.Ready(kinds[0], spec[kinds[0]], spec.get("timeout", 30))
 
-    def _impairment(self, where, spec):
+    def _impairment(self, where, spec, inherited_delay=None):
+        """inherited_delay: the network's, which a host's own settings
+        keep unless they replace it (so a host may set jitter alone)."""
         loss = spec.get("loss")
         if isinstance(loss, str):
             match = re.fullmatch(r"\s*(\d+(\.\d+)?)\s*%\s*", loss)
@@ -309,15 +319,10 @@ class _Builder:
             if field in spec and not re.fullmatch(pattern, str(spec[field])):
                 self.report(where + (field,), f"{spec[field]!r}: give e.g. "
                             f"{example}")
-        if "jitter" in spec and "delay" not in spec:
+        inherited = re.match(r"\d+(\.\d+)?", str(inherited_delay or 0))
+        if "jitter" in spec and "delay" not in spec and \
+                not (inherited and float(inherited.group())):
             self.report(where + ("jitter",), "jitter needs a delay")
-        if ("delay" in spec or "jitter" in spec) and \
-                kernel.has_netem() is False:
-            self.report(where + ("delay" if "delay" in spec else "jitter",),
-                        "delay needs netem (the sch_netem queueing "
-                        "discipline), which this machine's kernel does not "
-                        "have; nothing was started. loss and rate work on "
-                        "every kernel.")
         return model.Impairment(
             loss=None if loss is None else loss / 100, rate=spec.get("rate"),
             delay=spec.get("delay"), jitter=spec.get("jitter"))
