@@ -6,12 +6,12 @@ hidden step is its title and verdict here too (junit reports are often
 shown to students by CI). Only each submission's evidence/ has them.
 """
 import csv
-import re
 import xml.etree.ElementTree as ET
 from html import escape
 from urllib.parse import quote
 
 from ..report.html import STYLE
+from ..report.suite import _xml_text
 from .scores import number, title
 
 
@@ -32,13 +32,10 @@ def write_csv(path, assignment, grades):
                            *(number(s.earned) for s in g.steps), g.reason])
 
 
-# XML 1.0 has no place for most control characters, which a program's
-# output may hold; they are dropped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _xml(text):
-    return _NOT_XML.sub("", str(text))
+    """Text XML 1.0 can hold (a program's output may have control
+    characters), as run's JUnit file makes it."""
+    return _xml_text(str(text))
 
 
 def junit(assignment, grades):
