@@ -85,7 +85,8 @@ def export(scenario, base_dir="."):
             "cpus": host.limits.cpus,
             "working_dir": contract.WORKDIR,
             "volumes": [f"{folder}:{contract.WORKDIR}:ro"],
-            "extra_hosts": [f"{n}:{a}" for n, a in host.extra_hosts.items()],
+            "extra_hosts": [f"{n}:{a}" for a, n in
+                            plans.name_lines(host.extra_hosts)],
             "environment": host.environment,
             "networks": {n: {"ipv4_address": str(a)} for n, a in
                          scenario.host(host.name).interfaces},

@@ -25,7 +25,7 @@ import docker
 from .. import runs
 from ..agent import contract
 from ..errors import EnvironmentUnusable
-from ..plan import hosts_file
+from ..plan import hosts_file, name_lines
 from .wiring import Wiring, bridges, cut, wire
 
 # Inside a host socklab wires, IPv6 is off, as Docker has it on networks
@@ -159,7 +159,8 @@ class Attached:
 
     def create_options(self, host, run_id):
         network, address = host.attachments[0]
-        return Options(network, {}, host.extra_hosts, host.environment,
+        extra_hosts = [f"{n}:{a}" for a, n in name_lines(host.extra_hosts)]
+        return Options(network, {}, extra_hosts, host.environment,
                        self.api.create_networking_config({
                            network: self.api.create_endpoint_config(
                                ipv4_address=address)}), False, {})

@@ -2,7 +2,7 @@
 program's arguments parsed by its own parser (the one it uses in the
 hosts), and its `--to` held inside the lab."""
 import shlex
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 
 from ..agent import programs
 from .shapes import hint
@@ -38,27 +38,42 @@ def check(where, line, lab, report):
     return argv[0]
 
 
-def _target(where, text, broadcast_ok, lab, report):
+def split_target(text):
+    """(host, port text) of HOST:PORT or [IPV6]:PORT; port "" if none."""
     host, colon, port = text.rpartition(":")
-    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-        report(where, f"--to {text!r}: give HOST:PORT with a port from 1 "
-               "to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:  # an IPv6 literal without brackets
+        return text, ""
+    return host, port if colon else ""
+
+
+def _target(where, text, broadcast_ok, lab, report):
+    host, port = split_target(text)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        report(where, f"--to {text!r}: give HOST:PORT (an IPv6 address in "
+               "brackets: [fd00::5]:9000) with a port from 1 to 65535")
         return
     name, _, net = host.partition(".")
     if name in lab.hosts and (not net or lab.hosts[name].address_on(net)):
         return
     try:
-        address = IPv4Address(host)
+        address = ip_address(host)
     except ValueError:
         report(where, f"--to {host!r} is not a host of this scenario"
                f"{hint(host, lab.hosts)}; hosts are {', '.join(lab.hosts)} "
                "(or HOST.NETWORK, or an address inside the scenario's "
                "subnets)")
         return
-    if address.is_loopback or (address == LIMITED_BROADCAST and
-                               broadcast_ok):
-        return  # the host itself, or its own LAN
-    if not any(address in n.subnet for n in lab.networks.values()):
-        subnets = ", ".join(str(n.subnet) for n in lab.networks.values())
+    if address.is_loopback or (broadcast_ok and (
+            address == LIMITED_BROADCAST or address.is_multicast)):
+        # The host itself, or its own LAN: a datagram to a group leaves
+        # with a TTL (hop limit) of 1 unless the step raises it, and no
+        # router of a lab forwards multicast.
+        return
+    if not any(address in s for n in lab.networks.values()
+               for s in n.subnets):
+        subnets = ", ".join(str(s) for n in lab.networks.values()
+                            for s in n.subnets)
         report(where, f"--to {address} is outside the scenario's subnets "
                f"({subnets}) and not loopback; lab traffic stays in the lab")
