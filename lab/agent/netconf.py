@@ -37,7 +37,7 @@ def run(*argv):
 
 
 def interface_of(address):
-    for line in run("ip", "-o", "-4", "addr", "show").splitlines():
+    for line in run("ip", "-o", "addr", "show").splitlines():
         words = line.split()
         if words[3].split("/")[0] == address:
             return words[1].split("@")[0]
@@ -61,10 +61,17 @@ def links():
 
 def routes(config):
     """Exactly the scenario's routes: Docker's default route goes. One `ip`
-    process for all of them (each process is bring-up time)."""
-    batch = "".join(f"route replace {r['to']} via {r['via']}\n"
+    process for all of them (each process is bring-up time). `default`
+    is of its next hop's family."""
+    batch = "".join(f"route replace {_to(r)} via {r['via']}\n"
                     for r in config.get("routes", []))
     _ip_batch("route flush exact 0.0.0.0/0\n" + batch, "route")
+
+
+def _to(route):
+    if route["to"] == "default":
+        return "::/0" if ":" in route["via"] else "0.0.0.0/0"
+    return route["to"]
 
 
 def _ensure_chain(forward):
