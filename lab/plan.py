@@ -228,7 +228,9 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
             else "1",
             contract.NAMES: json.dumps(scenario.host_names()),
             contract.INTERFACES: json.dumps(
-                {n: str(a) for n, a in host.interfaces}),
+                {n: " ".join(str(a) for a in sorted(
+                    found, key=lambda a: a.version))
+                 for n, found in host.addresses}),
         }
         image = host.image or (build_tag(host.build) if host.build else "")
         container = keys.container(run_id, host.name)

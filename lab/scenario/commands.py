@@ -5,6 +5,7 @@ import shlex
 from ipaddress import IPv4Address, ip_address
 
 from ..agent import programs
+from ..agent.addressing import is_multicast, split_target
 from .shapes import hint
 
 LIMITED_BROADCAST = IPv4Address("255.255.255.255")
@@ -35,17 +36,24 @@ def check(where, line, lab, report):
         return argv[0]
     if getattr(args, "to", None):
         _target(where, args.to, argv[0] == "udp-send", lab, report)
+        _family(where, args, lab, report)
+    if getattr(args, "join", None) and not is_multicast(args.join):
+        report(where, f"--join {args.join!r} is not a multicast group; give "
+               "one such as 239.1.2.3 or ff15::1234")
     return argv[0]
 
 
-def split_target(text):
-    """(host, port text) of HOST:PORT or [IPV6]:PORT; port "" if none."""
-    host, colon, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:  # an IPv6 literal without brackets
-        return text, ""
-    return host, port if colon else ""
+def _family(where, args, lab, report):
+    """--family 6 to a host with no IPv6 address (or 4, none of IPv4) could
+    never reach it: say so now."""
+    host, _ = split_target(args.to)
+    name, _, net = host.partition(".")
+    if args.family and name in lab.hosts:
+        found = lab.hosts[name].addresses_on(net) if net else \
+            lab.hosts[name].addresses[0][1]
+        if found and int(args.family) not in {a.version for a in found}:
+            report(where, f"--family {args.family}: {host} has no IPv"
+                   f"{args.family} address ({', '.join(map(str, found))})")
 
 
 def _target(where, text, broadcast_ok, lab, report):
