@@ -105,3 +105,22 @@ def test_links_take_every_address_of_a_link():
     assert "inet 10.77.0.5/24 brd 10.77.0.255" in done.stdout
     assert re.search(r"inet6 fd00:77::5/64 scope global nodad",
                      done.stdout), done.stdout
+
+
+@pytest.mark.docker
+def test_loss_takes_ipv6_packets_too(write, tmp_path):
+    # Loss is iptables' statistic match on ingress; IPv6 needs ip6tables'.
+    path = write("""\
+name: h17-loss6
+networks:
+  six: {subnet: "fd00:75:1::/64", loss: 100%}
+hosts:
+  a: {interfaces: {six: "fd00:75:1::5"}, services: [tcp-server --port 9000]}
+  b: {interfaces: {six: "fd00:75:1::6"}}
+steps:
+  - on: b
+    run: connect --to a:9000 --timeout 2
+    expect: {outcome: timeout}
+""")
+    done = socklab("run", "--results", tmp_path, path)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -74,14 +74,25 @@ def _to(route):
     return route["to"]
 
 
-def _ensure_chain(forward):
-    if subprocess.run(["iptables", "-n", "-L", CHAIN],
+def _tables():
+    """iptables, and ip6tables where the host has IPv6 on (its addresses
+    are in the kernel's list): loss is of packets of either family."""
+    try:
+        with open("/proc/net/if_inet6") as found:
+            on = bool(found.read().strip())
+    except OSError:
+        on = False
+    return ("iptables", "ip6tables") if on else ("iptables",)
+
+
+def _ensure_chain(tool, forward):
+    if subprocess.run([tool, "-n", "-L", CHAIN],
                       capture_output=True).returncode:
-        run("iptables", "-N", CHAIN)
-        run("iptables", "-I", "INPUT", "1", "-j", CHAIN)
+        run(tool, "-N", CHAIN)
+        run(tool, "-I", "INPUT", "1", "-j", CHAIN)
         if forward:
-            run("iptables", "-I", "FORWARD", "1", "-j", CHAIN)
-    run("iptables", "-F", CHAIN)
+            run(tool, "-I", "FORWARD", "1", "-j", CHAIN)
+    run(tool, "-F", CHAIN)
 
 
 def _qdisc(interface, spec):
@@ -107,13 +118,15 @@ def impairments(config):
             specs.update(json.load(changed))
     if not specs:
         return
-    _ensure_chain(config.get("forward", False))
+    tables = _tables()
+    for tool in tables:
+        _ensure_chain(tool, config.get("forward", False))
     for address, spec in specs.items():
         interface = interface_of(address)
         if interface is None:
             continue  # partitioned off that network: nothing to impair
-        if spec.get("loss"):
-            run("iptables", "-A", CHAIN, "-i", interface, "-m", "statistic",
+        for tool in tables if spec.get("loss") else ():
+            run(tool, "-A", CHAIN, "-i", interface, "-m", "statistic",
                 "--mode", "random", "--probability", str(spec["loss"]),
                 "-j", "DROP")
         _qdisc(interface, spec)
