@@ -147,6 +147,10 @@ class Attached:
     def make_networks(self, plan, image):
         """Docker's internal bridge networks, with no address on the
         machine's side; None (no helper)."""
+        if any(h.ipv6 for h in plan.hosts):
+            raise EnvironmentUnusable(
+                "IPv6 networks work on one engine only for now, not on a "
+                "swarm's overlays; run this scenario without --engine swarm")
         for net in plan.networks:
             ipam = docker.types.IPAMConfig(pool_configs=[
                 docker.types.IPAMPool(subnet=net.subnet,
