@@ -113,3 +113,37 @@ def test_each_ipv6_mistake_names_file_line_and_field(write, change,
     assert text != DUAL
     found = problems(write, text)
     assert any(expected in p for p in found), found
+
+
+STEPS = DUAL + """\
+steps:
+  - on: a
+    run: 'connect --to b:9000'
+"""
+
+
+@pytest.mark.parametrize("run, expected", [
+    ("connect --to b:9000 --family 4",
+     "--family 4: b has no IPv4 address (fd00:2::5)"),
+    ("connect --to [fd00:9::5]:9000",
+     "--to fd00:9::5 is outside the scenario's subnets"),
+    ("connect --to fd00:2::5:9000", "give HOST:PORT (an IPv6 address in "
+     "brackets"),
+    ("udp-listen --port 5000 --join 10.0.1.7",
+     "--join '10.0.1.7' is not a multicast group"),
+    ("connect --to [ff15::1]:5000",
+     "--to ff15::1 is outside the scenario's subnets"),  # groups: udp-send
+])
+def test_each_ipv6_target_mistake_is_named(write, run, expected):
+    found = problems(write, STEPS.replace("connect --to b:9000", run))
+    assert any(":17: steps[0].run: " in p and expected in p
+               for p in found), found
+
+
+def test_ipv6_targets_and_groups_that_are_valid(write):
+    for run in ("connect --to [fd00:2::5]:9000 --family 6",
+                "tcp-client --to b.six:9000 --family 6",
+                "udp-send --to [ff15::1]:5000 --ttl 2",
+                "udp-send --to 239.1.2.3:5000",
+                "udp-listen --port 5000 --join ff15::1 --bind ::"):
+        load_scenario(write(STEPS.replace("connect --to b:9000", run)))
