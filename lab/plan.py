@@ -31,7 +31,7 @@ class Link:
     bridge: str
     inside: str    # eth0, eth1... in the scenario's order
     outside: str   # on the machine: unique while the run lives, <= 15 chars
-    address: str   # A/LEN
+    address: str   # A/LEN, or A/LEN,B/LEN: every address, primary first
     mac: str       # from the address, as Docker makes it: a host back from
     #                a partition or a restart is the same to its peers' ARP
 
@@ -41,7 +41,8 @@ class HostPlan:
     name: str
     container: str
     attachments: tuple  # ((docker network name, address), ...); first first
-    extra_hosts: dict   # name -> address, written into /etc/hosts
+    extra_hosts: dict   # name -> address, written into /etc/hosts; a name
+    #                     with several addresses has them space-separated
     environment: dict
     forward: bool
     net_admin: bool     # whether the host's programs keep CAP_NET_ADMIN
@@ -57,6 +58,7 @@ class HostPlan:
     netns: str = ""    # the container holding its network namespace: its
     #                    own, or (an image of the user's) its sidecar's
     sidecar_labels: dict = None
+    ipv6: bool = False  # one of its networks has IPv6: IPv6 is on in it
 
     @property
     def own_image(self):
@@ -107,22 +109,48 @@ def spare_address(network, hosts):
 
 def names(scenario):
     """Every name a host can be reached by: HOST is its first interface's
-    address, HOST.NETWORK its address there."""
+    addresses, HOST.NETWORK its addresses there (each in the file's order:
+    a resolver returns them so, and a client tries them so)."""
     table = {}
     for host in scenario.hosts:
-        table[host.name] = str(host.address)
-        for network, address in host.interfaces:
-            table[f"{host.name}.{network}"] = str(address)
+        table[host.name] = " ".join(map(str, host.addresses[0][1]))
+        for network, found in host.addresses:
+            table[f"{host.name}.{network}"] = " ".join(map(str, found))
     return table
+
+
+def name_lines(table):
+    """(address, name) for every address of every name in names()."""
+    return [(address, name) for name, found in table.items()
+            for address in found.split()]
 
 
 def hosts_file(table):
     """/etc/hosts for a host Docker does no networking for (it writes none
-    then): the loopback lines Docker writes, then every name of the lab."""
+    then): the loopback lines Docker writes, then every name of the lab,
+    one line per address."""
     lines = ["127.0.0.1\tlocalhost",
              "::1\tlocalhost ip6-localhost ip6-loopback"]
-    lines += [f"{address}\t{name}" for name, address in table.items()]
+    lines += [f"{address}\t{name}" for address, name in name_lines(table)]
     return "\n".join(lines) + "\n"
+
+
+def link_addresses(scenario, host, network):
+    """A link's "A/LEN[,B/LEN]": its primary address first."""
+    first = host.address_on(network)
+    found = host.addresses_on(network)
+    net = scenario.network(network)
+    return ",".join(f"{a}/{net.subnet_for(a.version).prefixlen}"
+                    for a in [first] + [a for a in found if a is not first])
+
+
+def mac(address):
+    """Docker's MAC for an IPv4 address (02:42 and its four bytes); for an
+    interface with IPv6 only, 02:42 and the address's last four bytes:
+    stable across restarts and unique in the lab, since a subnet is at
+    least a /125 and the lab's addresses are distinct."""
+    packed = address.packed[-4:]
+    return "02:42:" + ":".join(f"{b:02x}" for b in packed)
 
 
 def impairments(scenario, host):
@@ -159,8 +187,7 @@ def build_tag(folder):
 
 def host_config(host, scenario):
     """What socklab-init, inside the host, needs to know (SOCKLAB_HOST)."""
-    routes = [{"to": "default", "via": str(host.gateway)}] \
-        if host.gateway else []
+    routes = [{"to": "default", "via": str(g)} for g in host.gateways]
     routes += [{"to": r.to, "via": str(r.via)} for r in host.routes]
     services = []
     for service in (s for s in host.services if not in_image(host, s)):
@@ -201,7 +228,9 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
             else "1",
             contract.NAMES: json.dumps(scenario.host_names()),
             contract.INTERFACES: json.dumps(
-                {n: str(a) for n, a in host.interfaces}),
+                {n: " ".join(str(a) for a in sorted(
+                    found, key=lambda a: a.version))
+                 for n, found in host.addresses}),
         }
         image = host.image or (build_tag(host.build) if host.build else "")
         container = keys.container(run_id, host.name)
@@ -217,14 +246,15 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
             links=tuple(
                 Link(docker_net[n], bridge[n], f"eth{k}",
                      keys.veth(run_id, number, k),
-                     f"{a}/{scenario.network(n).subnet.prefixlen}",
-                     "02:42:" + ":".join(f"{b:02x}" for b in a.packed))
+                     link_addresses(scenario, host, n), mac(a))
                 for k, (n, a) in enumerate(host.interfaces)),
             image=image, build=host.build,
             app_services=tuple(s for s in host.services
                                if in_image(host, s)),
             netns=keys.sidecar(run_id, host.name) if image else container,
-            sidecar_labels={**labels, keys.NETNS: host.name}))
+            sidecar_labels={**labels, keys.NETNS: host.name},
+            ipv6=any(scenario.network(n).subnet_for(6)
+                     for n, _ in host.addresses)))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),

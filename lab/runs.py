@@ -15,7 +15,7 @@ import os
 import shutil
 import socket
 import time
-from ipaddress import IPv4Network
+from ipaddress import ip_network
 from pathlib import Path
 
 from .errors import file_fault
@@ -92,10 +92,12 @@ def live_runs():
 
 
 def _overlapping(subnets, others):
-    mine = [IPv4Network(s) for s in subnets]
+    mine = [ip_network(s) for s in subnets]
     for run_id, record in others.items():
         for theirs in record.get("subnets", []):
-            if any(m.overlaps(IPv4Network(theirs)) for m in mine):
+            other = ip_network(theirs)
+            if any(m.version == other.version and m.overlaps(other)
+                   for m in mine):
                 return run_id, record, theirs
     return None
 

@@ -34,7 +34,8 @@ def socklab(*args, env=None, timeout=300):
 
 def leftovers():
     """Everything of socklab's still on the engine, in the host's
-    DOCKER-USER and INPUT chains and among its interfaces (the outside ends
+    DOCKER-USER, INPUT and ip6tables FORWARD chains and among its
+    interfaces (the outside ends
     of the hosts' links, v<run id><host><n>, and the bridges, sl<run id><n>):
     must be empty after every run."""
     api = docker.from_env().api
@@ -45,7 +46,7 @@ def leftovers():
     found += [v["Name"] for v in api.volumes(
         filters={"label": "socklab.run"}).get("Volumes") or ()]
     for tool, chain in (("iptables", "DOCKER-USER"), ("iptables", "INPUT"),
-                        ("ip6tables", "INPUT")):
+                        ("ip6tables", "FORWARD"), ("ip6tables", "INPUT")):
         rules = subprocess.run([tool, "-S", chain], capture_output=True,
                                text=True).stdout
         found += [r for r in rules.splitlines() if "socklab:" in r]

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from lab.compose import export
+from lab.errors import ScenarioInvalid
 from lab.report import topology
 from lab.scenario import load_scenario, schema
 from tests.conftest import ROOT, socklab
@@ -129,8 +130,15 @@ def test_a_large_export_says_how_compose_avoids_its_deadlock(write):
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
 def test_docker_compose_accepts_every_export(path, tmp_path):
+    scenario = load_scenario(path)
+    if any(n.subnet_for(6) for n in scenario.networks):
+        # IPv6 labs are not exported yet (README, "IPv6 and multicast"):
+        # refused as such, never a compose file that would half work.
+        with pytest.raises(ScenarioInvalid, match="IPv4 labs only"):
+            export(scenario, base_dir=tmp_path)
+        return
     (tmp_path / "compose.yaml").write_text(
-        export(load_scenario(path), base_dir=tmp_path))
+        export(scenario, base_dir=tmp_path))
     done = subprocess.run(["docker-compose", "-f", "compose.yaml", "config",
                            "-q"], cwd=tmp_path, capture_output=True,
                           text=True)

@@ -11,6 +11,7 @@ import threading
 import time
 
 from . import contract
+from .addressing import plain
 
 # errno -> the outcome words of the scenario format.
 OUTCOMES = {
@@ -27,12 +28,6 @@ UNKNOWN = "error"  # any other errno
 FAILURES = (*dict.fromkeys(OUTCOMES.values()), UNKNOWN)
 
 _out = threading.Lock()
-
-
-def target(text):
-    """'server:9000' or '10.0.0.5:9000' -> (address, port), via /etc/hosts."""
-    host, _, port = text.rpartition(":")
-    return socket.gethostbyname(host), int(port)
 
 
 def classify(exc):
@@ -67,14 +62,11 @@ def ready():
 
 
 def name_of(address):
-    """The scenario's host name for an address, else the address."""
+    """The scenario's host name for an address, else the address (an
+    IPv4 peer of a `::` socket as IPv4)."""
     names = json.loads(os.environ.get(contract.NAMES, "{}"))
+    address = plain(address)
     return names.get(address, address)
-
-
-def interfaces():
-    """{network: address} of this host, as the scenario declares them."""
-    return json.loads(os.environ.get(contract.INTERFACES, "{}"))
 
 
 def payload(message, size):

@@ -24,5 +24,5 @@ HOST_CONFIG = "SOCKLAB_HOST"       # JSON: routes, services, firewall, ...
 LINKS = "SOCKLAB_LINKS"            # "eth0=A/LEN ..." where socklab wires it
 SIMPLE = "SOCKLAB_SIMPLE"          # "1": links and names are all it needs
 NAMES = "SOCKLAB_NAMES"            # JSON {address: host name}
-INTERFACES = "SOCKLAB_INTERFACES"  # JSON {network: address}
+INTERFACES = "SOCKLAB_INTERFACES"  # JSON {network: "A" or "A B"}
 READY_FD = "SOCKLAB_READY_FD"      # where a built-in says it is bound

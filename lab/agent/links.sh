@@ -1,6 +1,7 @@
 #!/bin/sh
 # socklab-links [--now]: address the interfaces socklab wired into this host
-# ($SOCKLAB_LINKS: "eth0=A/LEN eth1=A/LEN ...") and bring them up. First it
+# ($SOCKLAB_LINKS: "eth0=A/LEN eth1=A/LEN,B/LEN ...": every address of the
+# interface, IPv4 and IPv6, comma-separated) and bring them up. First it
 # waits for each to arrive (the orchestrator wires a host just after its
 # start), up to 30 s; with --now (after a heal) a link still cut off is
 # left. A host Docker attached (a swarm's, a compose lab's) has no links.
@@ -21,10 +22,22 @@ for link in $SOCKLAB_LINKS; do
     waited=$((waited + ms))
     [ "$ms" -ge 160 ] || ms=$((ms * 2))
   done
-  # brd +: the subnet's broadcast address, as Docker sets it (without it a
-  # subnet-directed broadcast is routed like any other address).
-  batch="${batch}addr replace $address brd + dev $name
-link set $name up
+  # Split at commas without a subshell (a fork is bring-up time).
+  IFS=, && set -- $address && IFS=' 	
+'
+  for one; do
+    case $one in
+      # nodad: usable at once (no "tentative" second of Duplicate Address
+      # Detection); the scenario's addresses are unique by validation.
+      *:*) batch="${batch}addr replace $one dev $name nodad
+" ;;
+      # brd +: the subnet's broadcast address, as Docker sets it (without
+      # it a subnet-directed broadcast is routed like any other address).
+      *) batch="${batch}addr replace $one brd + dev $name
+" ;;
+    esac
+  done
+  batch="${batch}link set $name up
 "
 done
 [ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - 2>&1

@@ -42,7 +42,7 @@ def run(*argv):
 
 
 def interface_of(address):
-    for line in run("ip", "-o", "-4", "addr", "show").splitlines():
+    for line in run("ip", "-o", "addr", "show").splitlines():
         words = line.split()
         if words[3].split("/")[0] == address:
             return words[1].split("@")[0]
@@ -66,20 +66,38 @@ def links():
 
 def routes(config):
     """Exactly the scenario's routes: Docker's default route goes. One `ip`
-    process for all of them (each process is bring-up time)."""
-    batch = "".join(f"route replace {r['to']} via {r['via']}\n"
+    process for all of them (each process is bring-up time). `default`
+    is of its next hop's family."""
+    batch = "".join(f"route replace {_to(r)} via {r['via']}\n"
                     for r in config.get("routes", []))
     _ip_batch("route flush exact 0.0.0.0/0\n" + batch, "route")
 
 
-def _ensure_chain(forward):
-    if subprocess.run(["iptables", "-n", "-L", CHAIN],
+def _to(route):
+    if route["to"] == "default":
+        return "::/0" if ":" in route["via"] else "0.0.0.0/0"
+    return route["to"]
+
+
+def _tables():
+    """iptables, and ip6tables where the host has IPv6 on (its addresses
+    are in the kernel's list): loss is of packets of either family."""
+    try:
+        with open("/proc/net/if_inet6") as found:
+            on = bool(found.read().strip())
+    except OSError:
+        on = False
+    return ("iptables", "ip6tables") if on else ("iptables",)
+
+
+def _ensure_chain(tool, forward):
+    if subprocess.run([tool, "-n", "-L", CHAIN],
                       capture_output=True).returncode:
-        run("iptables", "-N", CHAIN)
-        run("iptables", "-I", "INPUT", "1", "-j", CHAIN)
+        run(tool, "-N", CHAIN)
+        run(tool, "-I", "INPUT", "1", "-j", CHAIN)
         if forward:
-            run("iptables", "-I", "FORWARD", "1", "-j", CHAIN)
-    run("iptables", "-F", CHAIN)
+            run(tool, "-I", "FORWARD", "1", "-j", CHAIN)
+    run(tool, "-F", CHAIN)
 
 
 def _qdisc(interface, spec):
@@ -100,14 +118,16 @@ def impairments(config):
                 specs[address] = {**specs.get(address, {}), **spec}
     if not specs:
         return
-    _ensure_chain(config.get("forward", False))
+    tables = _tables()
+    for tool in tables:
+        _ensure_chain(tool, config.get("forward", False))
     delays = {}
     for address, spec in specs.items():
         interface = interface_of(address)
         if interface is None:
             continue  # partitioned off that network: nothing to impair
-        if float(spec.get("loss") or 0):
-            run("iptables", "-A", CHAIN, "-i", interface, "-m", "statistic",
+        for tool in tables if float(spec.get("loss") or 0) else ():
+            run(tool, "-A", CHAIN, "-i", interface, "-m", "statistic",
                 "--mode", "random", "--probability", str(spec["loss"]),
                 "-j", "DROP")
         _qdisc(interface, spec)

@@ -13,13 +13,13 @@ from .common import FAILURES
 # them to catch misspelt expectations; `exit`, `stdout`, `stderr` and
 # `elapsed_ms` exist for every command.
 RESULT_FIELDS = {
-    "connect": ("outcome", "errno", "elapsed_ms", "to"),
+    "connect": ("outcome", "errno", "elapsed_ms", "to", "address"),
     "connect-many": ("established", "refused", "timed_out", "reset",
                      "unreachable", "elapsed_ms"),
     "tcp-server": ("outcome", "errno", "connections", "messages"),
     "tcp-client": ("outcome", "errno", "sent", "replies", "received",
                    "sent_bytes", "received_bytes", "peer_closed",
-                   "elapsed_ms"),
+                   "elapsed_ms", "address"),
     "udp-server": ("outcome", "errno", "messages"),
     "udp-client": ("outcome", "errno", "sent", "replies", "lost",
                    "received"),
@@ -67,7 +67,17 @@ def _parser(prog, description):
 
 def _to(p):
     p.add_argument("--to", required=True, metavar="HOST:PORT",
-                   help="a host name, HOST.NETWORK or an address, and a port")
+                   help="a host name, HOST.NETWORK or an address ([IPv6] in "
+                   "brackets), and a port")
+    p.add_argument("--family", choices=("4", "6"), default=None,
+                   help="only addresses of this family (a name may have "
+                   "both; default: each, in the resolver's order)")
+
+
+def _bind(p):
+    p.add_argument("--bind", default=None, metavar="ADDRESS",
+                   help="default: every address of the host (:: where it "
+                   "has IPv6, which takes IPv4 too, else 0.0.0.0)")
 
 
 def _port(p):
@@ -107,7 +117,7 @@ def build() -> dict:
     p = parsers["tcp-server"] = _parser(
         "tcp-server", "A TCP server that logs every connection and message.")
     _port(p)
-    p.add_argument("--bind", default="0.0.0.0", metavar="ADDRESS")
+    _bind(p)
     p.add_argument("--backlog", type=int, default=128, metavar="N")
     p.add_argument("--no-accept", action="store_true")
     p.add_argument("--concurrency", default="thread",
@@ -144,7 +154,7 @@ def build() -> dict:
     p = parsers["udp-server"] = _parser(
         "udp-server", "A UDP server that logs and answers each datagram.")
     _port(p)
-    p.add_argument("--bind", default="0.0.0.0", metavar="ADDRESS")
+    _bind(p)
     p.add_argument("--reply", default="echo", choices=("echo", "ack", "none"))
     p.add_argument("--count", type=int, default=0, metavar="N")
     _lifetime(p)
@@ -166,6 +176,9 @@ def build() -> dict:
                    "address)")
     p.add_argument("--from", dest="source", metavar="NETWORK|ADDRESS",
                    help="send from this interface (default: the first)")
+    p.add_argument("--ttl", type=int, default=1, metavar="N",
+                   help="hops a datagram to a multicast group may take "
+                   "(default 1: its own LAN)")
     p.add_argument("--interval", type=float, default=0, metavar="S")
 
     p = parsers["udp-listen"] = _parser(
@@ -175,6 +188,9 @@ def build() -> dict:
                    metavar="S")
     p.add_argument("--count", type=int, default=0, metavar="N",
                    help="stop after N datagrams")
+    _bind(p)
+    p.add_argument("--join", metavar="GROUP",
+                   help="join this multicast group on each interface")
     p = parsers["service-log"] = _parser(
         "service-log", "Count lines of this host's service output (all "
         "services, or one) that match.")

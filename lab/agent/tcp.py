@@ -7,8 +7,10 @@ import struct
 import threading
 import time
 
+from .addressing import (connect_any, default_bind, family_of, plain,
+                         resolve)
 from .common import (classify, emit, log, ms_since, name_of, payload, ready,
-                     run_for, target, text)
+                     run_for, text)
 
 HEADER = struct.Struct("!I")  # --framing length: 4-byte big-endian length
 LOGGED_CHARS = 200             # long payloads are cut in log lines
@@ -43,20 +45,18 @@ def read_message(sock, framing):
 
 def connect(args):
     start = time.monotonic()
-    sock = socket.socket()
-    sock.settimeout(args.timeout)
+    address = None
     try:
-        address = target(args.to)
-        sock.connect(address)
+        sock, address = connect_any(args.to, args.family, args.timeout)
         outcome, code = "connected", None
         if args.hold:
             time.sleep(args.hold)
+        sock.close()
     except OSError as exc:
         outcome, code = classify(exc)
-    finally:
-        sock.close()
+        address = getattr(exc, "tried", None)
     emit({"outcome": outcome, "errno": code, "elapsed_ms": ms_since(start),
-          "to": args.to})
+          "to": args.to, "address": address and plain(address)})
     return 0
 
 
@@ -74,11 +74,11 @@ def connect_many(args):
     start = time.monotonic()
     counts = dict.fromkeys(("established", "refused", "timed_out", "reset",
                             "unreachable", "errors"), 0)
-    address = target(args.to)
+    family, address = resolve(args.to, args.family)[0]
     selector = selectors.DefaultSelector()
     socks = []
     for _ in range(args.count):
-        sock = socket.socket()
+        sock = socket.socket(family)
         sock.setblocking(False)
         socks.append(sock)
         code = sock.connect_ex(address)
@@ -140,7 +140,8 @@ def _serve(conn, peer, args, tally):
 
 
 def tcp_server(args):
-    sock = socket.socket()
+    args.bind = args.bind or default_bind()
+    sock = socket.socket(family_of(args.bind))
     if not args.no_reuseaddr:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -243,11 +244,11 @@ def tcp_client(args):
     start = time.monotonic()
     result = {"outcome": "ok", "errno": None, "sent": 0, "replies": 0,
               "received": [], "sent_bytes": 0, "received_bytes": 0,
-              "peer_closed": False}
-    sock = socket.socket()
-    sock.settimeout(args.timeout)
+              "peer_closed": False, "address": None}
+    sock = None
     try:
-        sock.connect(target(args.to))
+        sock, address = connect_any(args.to, args.family, args.timeout)
+        result["address"] = plain(address)
         data = frame(payload(args.message, args.size), args.framing)
         for index in range(args.count):
             if index and args.interval:
@@ -272,8 +273,12 @@ def tcp_client(args):
             time.sleep(args.hold)
     except OSError as exc:
         result["outcome"], result["errno"] = classify(exc)
+        if sock is None:
+            result["address"] = getattr(exc, "tried", None) and \
+                plain(exc.tried)
     finally:
-        sock.close()
+        if sock is not None:
+            sock.close()
     result["elapsed_ms"] = ms_since(start)
     emit(result)
     return 0

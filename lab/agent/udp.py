@@ -1,16 +1,32 @@
 """The UDP programs: udp-server, udp-client, udp-send, udp-listen."""
+import errno
 import socket
 import time
 
-from .common import (classify, emit, interfaces, log, name_of, payload, ready,
-                     run_for, target, text)
+from .addressing import (default_bind, family_of, is_multicast, join,
+                         resolve, send_to_group, source)
+from .common import (classify, emit, log, name_of, payload, ready, run_for,
+                     text)
 
 
 def _bound(args):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    """The server's socket: on --bind, else on the wildcard of the group's
+    family (--join), else on every address of the host (default_bind)."""
+    group = getattr(args, "join", None)
+    if not args.bind:
+        args.bind = ("::" if ":" in group else "0.0.0.0") if group else \
+            default_bind()
+    sock = socket.socket(family_of(args.bind), socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((getattr(args, "bind", "0.0.0.0"), args.port))
+    sock.bind((args.bind, args.port))
+    if group and not join(sock, group):
+        raise OSError(errno.ENODEV, f"no interface took group {group}")
     return sock
+
+
+def _target(args):
+    """The first address of --to (of --family, where given)."""
+    return resolve(args.to, args.family, socket.SOCK_DGRAM)[0]
 
 
 def _failed(exc, **fields):
@@ -48,11 +64,11 @@ def udp_server(args):
 def udp_client(args):
     result = {"outcome": "ok", "errno": None, "sent": 0, "replies": 0,
               "lost": 0, "received": []}
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.settimeout(args.timeout)
     data = payload(args.message, args.size)
     try:
-        address = target(args.to)
+        family, address = _target(args)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.settimeout(args.timeout)
         for index in range(args.count):
             if index and args.interval:
                 time.sleep(args.interval)
@@ -72,25 +88,17 @@ def udp_client(args):
     return 0
 
 
-def _source(choice):
-    """The address to send from: a network name or an address of ours.
-    Without one, the first interface: a limited broadcast (255.255.255.255)
-    needs a source address to pick its interface when there is no default
-    route."""
-    mine = interfaces()
-    if choice:
-        return mine.get(choice, choice)
-    return next(iter(mine.values()), "0.0.0.0")
-
-
 def udp_send(args):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0
     try:
+        family, address = _target(args)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         if args.broadcast:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        sock.bind((_source(args.source), 0))
-        address = target(args.to)
+        mine = source(args.source, family)
+        sock.bind((mine, 0))
+        if is_multicast(address[0]):
+            send_to_group(sock, family, mine, args.ttl)
         data = payload(args.message, args.size)
         for index in range(args.count):
             if index and args.interval:

@@ -5,6 +5,11 @@
   frames, and Docker's isolation rules for internal networks then drop
   both 255.255.255.255 broadcasts and traffic a router container forwards.
   `-i BR -o BR -j ACCEPT` lets a segment talk to itself and nothing more.
+- One ACCEPT in ip6tables' FORWARD per lab bridge, the same for IPv6
+  (net.bridge.bridge-nf-call-ip6tables=1): where Docker manages ip6tables
+  (27 and later do by default) its FORWARD policy is DROP, and bridged
+  IPv6 between two hosts of a segment would die on the machine. On these
+  machines the policy is ACCEPT; the rule costs nothing there.
 - One DROP in INPUT per lab bridge, for IPv4 and IPv6: the machine has no
   address on a lab's bridge, and takes nothing a lab host addresses to it
   by another of its addresses either (hosts keep CAP_NET_RAW).
@@ -27,7 +32,7 @@ from .api import log_of, remove_container
 
 COMMENT = "socklab:"
 CHAINS = (("iptables", "DOCKER-USER"), ("iptables", "INPUT"),
-          ("ip6tables", "INPUT"))
+          ("ip6tables", "FORWARD"), ("ip6tables", "INPUT"))
 
 # Delete every socklab rule and bridge whose run is not in $KEEP.
 _SCRIPT = r"""
@@ -60,6 +65,8 @@ def script(keep, add_run=None, bridges=()):
             f"iptables -w -I DOCKER-USER -i {bridge} -o {bridge} {tag} "
             "-j ACCEPT",
             f"iptables -w -I INPUT -i {bridge} {tag} -j DROP",
+            f"ip6tables -w -I FORWARD -i {bridge} -o {bridge} {tag} "
+            "-j ACCEPT",
             f"ip6tables -w -I INPUT -i {bridge} {tag} -j DROP"]
     lines.append("iptables -S DOCKER-USER | grep -c socklab: || true")
     return "\n".join(lines)

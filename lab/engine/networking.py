@@ -25,13 +25,32 @@ import docker
 from .. import runs
 from ..agent import contract
 from ..errors import EnvironmentUnusable
-from ..plan import hosts_file
+from ..plan import hosts_file, name_lines
 from .wiring import Wiring, bridges, cut, wire
 
 # Inside a host socklab wires, IPv6 is off, as Docker has it on networks
-# without IPv6.
+# without IPv6, unless one of the host's networks has IPv6.
 NO_IPV6 = {"net.ipv6.conf.all.disable_ipv6": "1",
            "net.ipv6.conf.default.disable_ipv6": "1"}
+# Where it is on, a host has the scenario's addresses and its link-local
+# one (fe80::, from its MAC), nothing else: it takes no router
+# advertisement and configures no address of its own; no address waits
+# for Duplicate Address Detection (the scenario's are unique). `default`
+# is what the links wired in after the start inherit.
+IPV6 = {f"net.ipv6.conf.{which}.{key}": value
+        for which in ("all", "default")
+        for key, value in (("disable_ipv6", "0"), ("accept_ra", "0"),
+                           ("autoconf", "0"), ("accept_dad", "0"),
+                           ("dad_transmits", "0"))}
+
+
+def sysctls(host):
+    """The family settings of a host (plan.HostPlan): a router forwards
+    every family it has."""
+    if not host.ipv6:
+        return NO_IPV6
+    return {**IPV6, "net.ipv6.conf.all.forwarding":
+            "1" if host.forward else "0"}
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,8 @@ class Wired:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / host.name).write_text(hosts_file(host.extra_hosts))
         (folder / "resolv.conf").write_text(RESOLV_CONF)
-        return Options("none", NO_IPV6, None, environment, None, True, {
+        return Options("none", sysctls(host), None, environment, None,
+                       True, {
             str(folder / host.name): {"bind": "/etc/hosts", "mode": "ro"},
             str(folder / "resolv.conf"): {"bind": "/etc/resolv.conf",
                                           "mode": "ro"}})
@@ -127,6 +147,10 @@ class Attached:
     def make_networks(self, plan, image):
         """Docker's internal bridge networks, with no address on the
         machine's side; None (no helper)."""
+        if any(h.ipv6 for h in plan.hosts):
+            raise EnvironmentUnusable(
+                "IPv6 networks work on one engine only for now, not on a "
+                "swarm's overlays; run this scenario without --engine swarm")
         for net in plan.networks:
             ipam = docker.types.IPAMConfig(pool_configs=[
                 docker.types.IPAMPool(subnet=net.subnet,
@@ -159,7 +183,8 @@ class Attached:
 
     def create_options(self, host, run_id):
         network, address = host.attachments[0]
-        return Options(network, {}, host.extra_hosts, host.environment,
+        extra_hosts = [f"{n}:{a}" for a, n in name_lines(host.extra_hosts)]
+        return Options(network, {}, extra_hosts, host.environment,
                        self.api.create_networking_config({
                            network: self.api.create_endpoint_config(
                                ipv4_address=address)}), False, {})

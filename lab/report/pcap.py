@@ -1,9 +1,11 @@
-"""Reading TCP packets out of pcap files: just enough of the format for the
-report's sequence diagrams. Pure; no third-party parser.
+"""Reading TCP packets, IPv4 and IPv6, out of pcap files: just enough of
+the format for the report's sequence diagrams. Pure; no third-party
+parser.
 
 Link types: Ethernet (a network's bridge), Linux cooked v1 and v2 (a
 host's `-i any` capture).
 """
+import ipaddress
 import struct
 from dataclasses import dataclass
 
@@ -31,7 +33,8 @@ class Packet:
 
 
 def _ip(raw):
-    return ".".join(str(b) for b in raw)
+    """An address as the scenario writes it (IPv6 compressed)."""
+    return str(ipaddress.ip_address(bytes(raw)))
 
 
 def _network_layer(linktype, frame):
@@ -49,7 +52,8 @@ def _network_layer(linktype, frame):
 
 
 def packets(data):
-    """Every IPv4 TCP packet in a pcap file's bytes, in file order."""
+    """Every TCP packet (IPv4 or IPv6) in a pcap file's bytes, in file
+    order."""
     if len(data) < 24:
         return []
     magic = data[:4]
@@ -69,27 +73,41 @@ def packets(data):
         try:
             packet = _tcp(linktype, frame, sec + frac / (1e9 if nanos
                                                          else 1e6))
-        except struct.error:
+        except (struct.error, IndexError, ValueError):
             continue  # a frame cut short by the snap length
         if packet:
             found.append(packet)
     return found
 
 
+def _addresses(kind, frame, at):
+    """(source, destination, IP header length, IP payload length) of a TCP
+    packet, or None. An IPv6 packet with extension headers before TCP is
+    left out: TCP between lab hosts carries none."""
+    if kind == 0x0800 and frame[at] >> 4 == 4 and frame[at + 9] == 6:
+        ihl = (frame[at] & 0x0F) * 4
+        total = struct.unpack_from("!H", frame, at + 2)[0]
+        return (_ip(frame[at + 12:at + 16]), _ip(frame[at + 16:at + 20]),
+                ihl, total - ihl)
+    if kind == 0x86DD and frame[at] >> 4 == 6 and frame[at + 6] == 6:
+        payload = struct.unpack_from("!H", frame, at + 4)[0]
+        return (_ip(frame[at + 8:at + 24]), _ip(frame[at + 24:at + 40]),
+                40, payload)
+    return None
+
+
 def _tcp(linktype, frame, when):
     kind, at = _network_layer(linktype, frame)
-    if kind != 0x0800 or frame[at] >> 4 != 4 or frame[at + 9] != 6:
+    found = _addresses(kind, frame, at)
+    if not found:
         return None
-    ihl = (frame[at] & 0x0F) * 4
-    total = struct.unpack_from("!H", frame, at + 2)[0]
-    tcp = at + ihl
+    src, dst, header_ip, payload = found
     sport, dport, seq, ack, offset_flags = struct.unpack_from(
-        "!HHIIH", frame, tcp)
+        "!HHIIH", frame, at + header_ip)
     header = (offset_flags >> 12) * 4
     flags = frozenset(n for n, bit in FLAGS if offset_flags & bit)
-    return Packet(when, _ip(frame[at + 12:at + 16]), sport,
-                  _ip(frame[at + 16:at + 20]), dport, flags, seq, ack,
-                  total - ihl - header)
+    return Packet(when, src, sport, dst, dport, flags, seq, ack,
+                  payload - header)
 
 
 def conversations(found):

@@ -85,7 +85,7 @@ def _fit(text):
 
 
 def _box_height(host):
-    return LINE * (2 + len(host.interfaces) + len(host.services)) + 8
+    return LINE * (2 + len(host.all_addresses()) + len(host.services)) + 8
 
 
 def _spread(count):
@@ -218,7 +218,8 @@ def svg(scenario):
     for name, y in layout.labels.items():
         parts.append(f'<text x="{MARGIN}" y="{y - 5:g}" font-weight="bold">'
                      f'{escape(_fit(name))}</text><text x="{MARGIN}" '
-                     f'y="{y + 15:g}" fill="#555">{nets[name].subnet}</text>')
+                     f'y="{y + 15:g}" fill="#555">'
+                     f'{" ".join(map(str, nets[name].subnets))}</text>')
     for bus in layout.buses:
         line(bus, "network", BUS_COLOR, 4)
     for x, y in _crossings(layout):  # the bus is cut where a link crosses
@@ -240,8 +241,8 @@ def svg(scenario):
         router = host.forward and "router" not in host.name
         lines = [(host.name + (" (router)" if router else ""),
                   'font-weight="bold"')]
-        lines += [(f"{net}: {address}", "") for net, address in
-                  host.interfaces]
+        lines += [(f"{net}: {address}", "") for net, found in
+                  host.addresses for address in found]
         lines += [(f"▸ {_service_label(s.run)}", 'fill="#1f5f2f"')
                   for s in host.services]
         for index, (text, style) in enumerate(lines):

@@ -2,9 +2,10 @@
 program's arguments parsed by its own parser (the one it uses in the
 hosts), and its `--to` held inside the lab."""
 import shlex
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 
 from ..agent import programs
+from ..agent.addressing import is_multicast, split_target
 from .shapes import hint
 
 LIMITED_BROADCAST = IPv4Address("255.255.255.255")
@@ -35,30 +36,52 @@ def check(where, line, lab, report):
         return argv[0]
     if getattr(args, "to", None):
         _target(where, args.to, argv[0] == "udp-send", lab, report)
+        _family(where, args, lab, report)
+    if getattr(args, "join", None) and not is_multicast(args.join):
+        report(where, f"--join {args.join!r} is not a multicast group; give "
+               "one such as 239.1.2.3 or ff15::1234")
     return argv[0]
 
 
+def _family(where, args, lab, report):
+    """--family 6 to a host with no IPv6 address (or 4, none of IPv4) could
+    never reach it: say so now."""
+    host, _ = split_target(args.to)
+    name, _, net = host.partition(".")
+    if args.family and name in lab.hosts:
+        found = lab.hosts[name].addresses_on(net) if net else \
+            lab.hosts[name].addresses[0][1]
+        if found and int(args.family) not in {a.version for a in found}:
+            report(where, f"--family {args.family}: {host} has no IPv"
+                   f"{args.family} address ({', '.join(map(str, found))})")
+
+
 def _target(where, text, broadcast_ok, lab, report):
-    host, colon, port = text.rpartition(":")
-    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-        report(where, f"--to {text!r}: give HOST:PORT with a port from 1 "
-               "to 65535")
+    host, port = split_target(text)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        report(where, f"--to {text!r}: give HOST:PORT (an IPv6 address in "
+               "brackets: [fd00::5]:9000) with a port from 1 to 65535")
         return
     name, _, net = host.partition(".")
     if name in lab.hosts and (not net or lab.hosts[name].address_on(net)):
         return
     try:
-        address = IPv4Address(host)
+        address = ip_address(host)
     except ValueError:
         report(where, f"--to {host!r} is not a host of this scenario"
                f"{hint(host, lab.hosts)}; hosts are {', '.join(lab.hosts)} "
                "(or HOST.NETWORK, or an address inside the scenario's "
                "subnets)")
         return
-    if address.is_loopback or (address == LIMITED_BROADCAST and
-                               broadcast_ok):
-        return  # the host itself, or its own LAN
-    if not any(address in n.subnet for n in lab.networks.values()):
-        subnets = ", ".join(str(n.subnet) for n in lab.networks.values())
+    if address.is_loopback or (broadcast_ok and (
+            address == LIMITED_BROADCAST or address.is_multicast)):
+        # The host itself, or its own LAN: a datagram to a group leaves
+        # with a TTL (hop limit) of 1 unless the step raises it, and no
+        # router of a lab forwards multicast.
+        return
+    if not any(address in s for n in lab.networks.values()
+               for s in n.subnets):
+        subnets = ", ".join(str(s) for n in lab.networks.values()
+                            for s in n.subnets)
         report(where, f"--to {address} is outside the scenario's subnets "
                f"({subnets}) and not loopback; lab traffic stays in the lab")

@@ -1,6 +1,5 @@
 """The validated, typed scenario: what the rest of socklab works from."""
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 
@@ -22,15 +21,24 @@ class Impairment:
 @dataclass(frozen=True)
 class Network:
     name: str
-    subnet: IPv4Network
+    subnets: tuple  # (ip_network, ...): at most one per family, IPv4 first
     impair: Impairment = Impairment()
     capture: bool = False
+
+    @property
+    def subnet(self):
+        """The first subnet: the IPv4 one where there is one (what Docker's
+        IPAM and the reserved address are about)."""
+        return self.subnets[0]
+
+    def subnet_for(self, version):
+        return next((s for s in self.subnets if s.version == version), None)
 
 
 @dataclass(frozen=True)
 class Route:
-    to: str  # "default" or a CIDR
-    via: IPv4Address
+    to: str  # "default" (of via's family) or a CIDR
+    via: object  # IPv4Address or IPv6Address
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,10 @@ def size(text):
 @dataclass(frozen=True)
 class Host:
     name: str
-    interfaces: tuple  # ((network name, IPv4Address), ...) in file order
-    gateway: IPv4Address = None
+    # ((network name, (address, ...)), ...) in file order; each interface
+    # has one address per family of its network that the scenario gives
+    addresses: tuple
+    gateways: tuple = ()  # default routes' next hops, at most one per family
     routes: tuple = ()
     forward: bool = False
     services: tuple = ()
@@ -94,12 +104,38 @@ class Host:
     build: str = ""    # the folder it is built from (build:, absolute)
 
     @property
+    def interfaces(self):
+        """((network, address), ...): each interface's primary address,
+        its IPv4 one where it has one (its MAC is made from it)."""
+        return tuple((n, primary(a)) for n, a in self.addresses)
+
+    @property
+    def gateway(self):
+        """The first gateway (IPv4 where there is one), or None."""
+        return min(self.gateways, key=lambda a: a.version, default=None)
+
+    @property
     def address(self):
-        """The first interface's address: what the host's plain name means."""
+        """The first interface's primary address."""
         return self.interfaces[0][1]
 
     def address_on(self, network):
         return dict(self.interfaces).get(network)
+
+    def addresses_on(self, network):
+        return dict(self.addresses).get(network, ())
+
+    def all_addresses(self):
+        return [a for _, found in self.addresses for a in found]
+
+    @property
+    def families(self):
+        return {a.version for a in self.all_addresses()}
+
+
+def primary(addresses):
+    """The IPv4 address of an interface if it has one, else its first."""
+    return next((a for a in addresses if a.version == 4), addresses[0])
 
 
 @dataclass(frozen=True)
@@ -160,4 +196,5 @@ class Scenario:
     def host_names(self):
         """{address: host name} over every interface: how results and
         reports name peers."""
-        return {str(a): h.name for h in self.hosts for _, a in h.interfaces}
+        return {str(a): h.name for h in self.hosts
+                for a in h.all_addresses()}

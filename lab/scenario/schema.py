@@ -32,16 +32,26 @@ SERVICE = OneOf((
 
 IMPAIR = Obj(IMPAIR_FIELDS, doc="impairments of one interface")
 
+def one_or_per_family(item, doc):
+    """One value, or a list with one per family (IPv4, IPv6)."""
+    return OneOf((item, ListOf(item, f"{doc}, one per family", min_items=1)),
+                 doc=doc)
+
+
 ROUTE = Obj({
-    "to": Str("destination CIDR", ("10.10.2.0/24",)),
+    "to": Str("destination CIDR of either family, or default",
+              ("10.10.2.0/24", "fd00:2::/64")),
     "via": Str("next hop: an address on one of the host's networks"),
 }, doc="a static route", required=("to", "via"))
 
 HOST = Obj({
-    "interfaces": MapOf(Str("an address inside the network's subnet"),
-                        "network name -> address", min_items=1,
-                        longest=names.NETWORK_MAX),
-    "gateway": Str("default route via this address"),
+    "interfaces": MapOf(one_or_per_family(
+        Str("an address inside the network's subnet"),
+        "the interface's address(es)"),
+        "network name -> address, or a list of one IPv4 and one IPv6",
+        min_items=1, longest=names.NETWORK_MAX),
+    "gateway": one_or_per_family(Str("default route via this address"),
+                                 "default route(s)"),
     "routes": ListOf(ROUTE, "extra static routes"),
     "forward": Bool("route packets between the host's networks"),
     "image": Str("the host runs this image, which the engine already has "
@@ -75,8 +85,9 @@ HOST = Obj({
 }, doc="a lab host (one container)", required=("interfaces",))
 
 NETWORK = Obj({
-    "subnet": Str("the segment's IPv4 subnet (a private range)",
-                  ("10.10.1.0/24",)),
+    "subnet": one_or_per_family(
+        Str("a subnet: IPv4 in a private range, IPv6 in fc00::/7",
+            ("10.10.1.0/24", "fd00:1::/64")), "the segment's subnet(s)"),
     **IMPAIR_FIELDS,
     "capture": Bool("a pcap of everything on the network, <network>.pcap"),
 }, doc="an isolated L2 segment", required=("subnet",))

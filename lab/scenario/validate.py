@@ -6,17 +6,14 @@ Every problem names file, line and field and says what would be valid; all
 problems are reported together, and nothing starts while there is one.
 """
 import re
-from ipaddress import IPv4Address, IPv4Network, ip_network
 
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import actions, commands, model, names, schema
+from . import actions, addresses, commands, model, names, schema
 from .expect import expectations, regex
 from .load import load
 from .shapes import hint
 
-PRIVATE = tuple(ip_network(n) for n in
-                ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 RATE = r"\d+(\.\d+)?([kmg]?bit|[kmg]?bps)"
 DURATION = r"\d+(\.\d+)?(us|ms|s)"
 
@@ -87,37 +84,24 @@ class _Builder:
                 self.report(where, problem)
 
     def _network(self, name, spec):
-        where = ("networks", name, "subnet")
-        try:
-            subnet = IPv4Network(spec["subnet"])
-        except ValueError as exc:
-            fix = ""
-            try:
-                fix = f"; did you mean {IPv4Network(spec['subnet'], False)}?"
-            except ValueError:
-                pass
-            self.report(where, f"{spec['subnet']!r} is not an IPv4 subnet "
-                        f"({exc}){fix}")
-            return
-        if not any(subnet.subnet_of(p) for p in PRIVATE):
-            self.report(where, f"{subnet} is not a private range; use one "
-                        "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 "
-                        "(lab traffic must never look like the outside)")
-        elif subnet.prefixlen > 29:
-            self.report(where, f"{subnet} is too small; use /29 or larger "
-                        "(socklab keeps one address of each subnet spare)")
-        self.networks[name] = model.Network(
-            name, subnet, self._impairment(("networks", name), spec),
-            spec.get("capture", False))
+        subnets = addresses.subnets(("networks", name, "subnet"),
+                                    spec["subnet"], self.report)
+        if subnets:
+            self.networks[name] = model.Network(
+                name, subnets, self._impairment(("networks", name), spec),
+                spec.get("capture", False))
 
     def _overlaps(self):
         nets = list(self.networks.values())
         for i, a in enumerate(nets):
             for b in nets[i + 1:]:
-                if a.subnet.overlaps(b.subnet):
-                    self.report(("networks", b.name, "subnet"),
-                                f"{b.subnet} overlaps {a.name}'s {a.subnet};"
-                                " each network needs its own subnet")
+                for mine, theirs in ((x, y) for x in b.subnets
+                                     for y in a.subnets
+                                     if x.version == y.version):
+                    if mine.overlaps(theirs):
+                        self.report(("networks", b.name, "subnet"),
+                                    f"{mine} overlaps {a.name}'s {theirs}; "
+                                    "each network needs its own subnet")
 
     def _spare_addresses(self):
         for net in self.networks.values():
@@ -131,9 +115,10 @@ class _Builder:
         """Warn where a gateway or route leads through a host that does not
         forward: valid (it may be the lesson), but most likely a
         forgotten `forward: true`."""
-        owner = {a: h for h in self.hosts.values() for _, a in h.interfaces}
+        owner = {a: h for h in self.hosts.values()
+                 for a in h.all_addresses()}
         for host in self.hosts.values():
-            hops = [(("gateway",), host.gateway, "default")] + [
+            hops = [(("gateway",), g, "default") for g in host.gateways] + [
                 (("routes", i, "via"), r.via, r.to)
                 for i, r in enumerate(host.routes)]
             for field, via, to in hops:
@@ -150,19 +135,12 @@ class _Builder:
 
     # --------------------------------------------------------------- hosts
 
-    def _address(self, where, text):
-        try:
-            return IPv4Address(text)
-        except ValueError:
-            self.report(where, f"{text!r} is not an IPv4 address")
-            return None
-
     def _host(self, name, spec):
         where = ("hosts", name)
         interfaces = []
-        taken = {str(h.address_on(n)): h.name for h in self.hosts.values()
-                 for n, _ in h.interfaces}
-        for net_name, text in spec["interfaces"].items():
+        taken = {str(a): h.name for h in self.hosts.values()
+                 for a in h.all_addresses()}
+        for net_name, value in spec["interfaces"].items():
             spot = where + ("interfaces", net_name)
             net = self.networks.get(net_name)
             if net is None:
@@ -170,28 +148,25 @@ class _Builder:
                             f"{hint(net_name, self.networks)}; networks are"
                             f" {', '.join(self.networks) or 'none'}")
                 continue
-            address = self._address(spot, text)
-            if address is None:
-                continue
-            if address not in net.subnet or address in (
-                    net.subnet.network_address, net.subnet.broadcast_address):
-                self.report(spot, f"{address} is not a host address of "
-                            f"{net_name} ({net.subnet})")
-            elif str(address) in taken:
-                self.report(spot, f"{address} is already "
-                            f"{taken[str(address)]}'s address")
-            taken[str(address)] = name
-            interfaces.append((net_name, address))
-        subnets = [self.networks[n].subnet for n, _ in interfaces]
-        gateway = None
-        if "gateway" in spec:
-            gateway = self._next_hop(where + ("gateway",), spec["gateway"],
-                                     subnets)
+            found = addresses.host_addresses(spot, value, net, self.report)
+            for address in found:
+                if str(address) in taken:
+                    self.report(spot, f"{address} is already "
+                                f"{taken[str(address)]}'s address")
+                taken[str(address)] = name
+            if found:
+                interfaces.append((net_name, found))
+        subnets = [s for n, _ in interfaces
+                   for s in self.networks[n].subnets]
+        gateways = addresses.next_hops(where + ("gateway",),
+                                       spec.get("gateway", []), subnets,
+                                       self.report)
         routes = [self._route(where + ("routes", i), r, subnets)
                   for i, r in enumerate(spec.get("routes", []))]
-        if gateway and any(r and r.to == "default" for r in routes):
+        defaults = {r.via.version for r in routes if r and r.to == "default"}
+        if defaults & {g.version for g in gateways}:
             self.report(where + ("routes",), "a default route and a "
-                        "`gateway` both given; keep one")
+                        "`gateway` of one family both given; keep one")
         services = tuple(self._service(where + ("services", i), s)
                          for i, s in enumerate(spec.get("services", [])))
         for i, rule in enumerate(spec.get("firewall", [])):
@@ -221,7 +196,7 @@ class _Builder:
                 spot, overrides, network and network.impair.delay)))
         if interfaces:
             self.hosts[name] = model.Host(
-                name=name, interfaces=tuple(interfaces), gateway=gateway,
+                name=name, addresses=tuple(interfaces), gateways=gateways,
                 routes=tuple(r for r in routes if r),
                 forward=spec.get("forward", False), services=services,
                 firewall=tuple(spec.get("firewall", [])),
@@ -255,29 +230,12 @@ class _Builder:
             build = str(folder)
         return image, build
 
-    def _next_hop(self, where, text, subnets):
-        address = self._address(where, text)
-        if address and not any(address in s for s in subnets):
-            self.report(where, f"{address} is not on any of this host's "
-                        f"networks ({', '.join(map(str, subnets))}); a next "
-                        "hop must be directly reachable")
-        return address
-
     def _route(self, where, spec, subnets):
-        to = spec["to"]
-        if to != "default":
-            try:
-                dest = IPv4Network(to)
-            except ValueError as exc:
-                self.report(where + ("to",), f"{to!r}: not a CIDR ({exc})")
-                return None
-            if not any(dest.overlaps(n.subnet)
-                       for n in self.networks.values()):
-                self.report(where + ("to",), f"{dest} covers none of the "
-                            "scenario's subnets; routes lead only inside the"
-                            " lab")
-        via = self._next_hop(where + ("via",), spec["via"], subnets)
-        return model.Route(to, via) if via else None
+        via = addresses.next_hop(where + ("via",), spec["via"], subnets,
+                                 self.report)
+        to = addresses.destination(where + ("to",), spec["to"], via,
+                                   self.networks.values(), self.report)
+        return model.Route(to, via) if via and to else None
 
     def _service(self, where, spec):
         run = spec if isinstance(spec, str) else spec["run"]
