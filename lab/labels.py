@@ -66,9 +66,10 @@ def network(run_id, name):
 
 
 def bridge(run_id, index):
-    """The network's Linux bridge, named so host rules can match it (15
-    characters at most: sl + 8 hex + index)."""
-    return f"sl{run_id}{index}"
+    """The network's Linux bridge, named so host rules and sweeps can match
+    it, and no other's (a compose lab's are slc + 8 hex): 15 characters at
+    most, slb + 8 hex + index."""
+    return f"slb{run_id}{index}"
 
 
 def veth(run_id, host_number, interface):

@@ -195,10 +195,12 @@ def _collect(engine, plan, scenario):
 @contextlib.contextmanager
 def claimed(engine, plan, say):
     """Hold the run's registration (first waiting while a live run uses
-    one of its subnets), having swept what dead runs left."""
+    one of its subnets, or its results folder), having swept what dead
+    runs left."""
     subnets = [n.subnet for n in plan.networks] if engine.subnets_clash \
         else []  # one engine: labs of one scenario run side by side
-    with runs.registered(plan.run_id, plan.scenario, subnets, say):
+    with runs.registered(plan.run_id, plan.scenario, subnets, say,
+                         plan.evidence):
         engine.sweep()
         yield
 

@@ -91,9 +91,14 @@ def live_runs():
     return found
 
 
-def _overlapping(subnets, others):
+def _overlapping(subnets, folder, others):
+    """The first live run we must wait for: one whose results folder is
+    ours (its evidence is being written there), or one whose subnet
+    overlaps ours; (run id, its record, what we share) or None."""
     mine = [ip_network(s) for s in subnets]
     for run_id, record in others.items():
+        if folder and record.get("folder") == folder:
+            return run_id, record, folder
         for theirs in record.get("subnets", []):
             other = ip_network(theirs)
             if any(m.version == other.version and m.overlaps(other)
@@ -103,9 +108,9 @@ def _overlapping(subnets, others):
 
 
 @contextlib.contextmanager
-def registered(run_id, scenario, subnets, say):
+def registered(run_id, scenario, subnets, say, folder=""):
     """Hold the run's lock; first wait while a live run uses any of our
-    subnets (saying once what we wait for)."""
+    subnets or our results folder (saying once what we wait for)."""
     lock = _lock_path(run_id)
     with _state_io():
         handle = open(lock, "w")
@@ -114,13 +119,13 @@ def registered(run_id, scenario, subnets, say):
     try:
         while True:
             with locked("registry.lock"):
-                clash = _overlapping(subnets, {
+                clash = _overlapping(subnets, folder, {
                     k: v for k, v in live_runs().items() if k != run_id})
                 if clash is None:
                     with _state_io():
                         handle.write(json.dumps({
                             "scenario": scenario, "subnets": list(subnets),
-                            "pid": os.getpid()}))
+                            "folder": folder, "pid": os.getpid()}))
                         handle.flush()
                     break
             other, record, subnet = clash
@@ -156,12 +161,14 @@ def remember_stuck(network_id):
 # reads. The process's start time guards against a reused pid.
 
 def _started(pid):
-    """The process's start time (clock ticks since boot), or None."""
+    """The process's start time (clock ticks since boot); None if it is
+    gone (a zombie, killed and not yet reaped, is gone too)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
         return None
+    return None if len(fields) < 20 or fields[0] in "ZX" else fields[19]
 
 
 def owner():

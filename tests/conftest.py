@@ -52,7 +52,7 @@ def leftovers():
         found += [r for r in rules.splitlines() if "socklab:" in r]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True,
                            text=True).stdout
-    found += re.findall(r"^\d+: (v[0-9a-f]{13}|sl[0-9a-f]{8}\d+)[@:]",
+    found += re.findall(r"^\d+: (v[0-9a-f]{13}|slb[0-9a-f]{8}\d+)[@:]",
                         links, re.M)
     return found
 

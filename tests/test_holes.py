@@ -171,7 +171,7 @@ def test_the_machine_is_on_no_lab_segment(write, tmp_path):
     links = subprocess.run(["ip", "-o", "link"], capture_output=True,
                            text=True).stdout
     ours = [line.split(": ")[1].split("@")[0] for line in links.splitlines()
-            if f": v{run}" in line or f": sl{run}" in line]
+            if f": v{run}" in line or f": slb{run}" in line]
     assert len(ours) == 3, links  # the bridge, a's and b's outside ends
     for name in ours:
         assert subprocess.run(["ip", "-o", "addr", "show", "dev", name],

@@ -69,7 +69,7 @@ def test_ipv6_hosts_routers_and_the_machine_off_the_segments(write,
                       ).stdout.strip() == ""
         # The machine: no address of either family on the lab's links.
         run_id = _run_id()
-        links = re.findall(rf"^\d+: ((?:sl{run_id}\d+)|(?:v{run_id}\w+))"
+        links = re.findall(rf"^\d+: ((?:slb{run_id}\d+)|(?:v{run_id}\w+))"
                            r"[@:]", _machine("ip", "-o", "link"), re.M)
         assert len(links) == 3 + 7  # bridges, and one veth per interface
         for link in links:

@@ -78,8 +78,8 @@ def test_each_interface_is_a_link_named_in_scenario_order(write):
     server = p.host("server")
     assert [(link.inside, link.network, link.address, link.bridge)
             for link in server.links] == [
-        ("eth0", "socklab-abcd1234-lan_b", "10.10.2.1/29", "slabcd12341"),
-        ("eth1", "socklab-abcd1234-lan_a", "10.10.1.5/24", "slabcd12340")]
+        ("eth0", "socklab-abcd1234-lan_b", "10.10.2.1/29", "slbabcd12341"),
+        ("eth1", "socklab-abcd1234-lan_a", "10.10.1.5/24", "slbabcd12340")]
     # Docker's MAC for the address: a host back from a partition or a
     # restart must look the same to its peers' ARP caches.
     assert server.links[0].mac == "02:42:0a:0a:02:01"
@@ -96,11 +96,11 @@ def test_wiring_lines_make_and_cut_the_veth_pairs(write):
         "link add vabcd123400000 type veth peer name eth0 address "
         "02:42:0a:0a:01:fe netns 4242",
         "link set vabcd123400000 addrgenmode none",
-        "link set vabcd123400000 master slabcd12340 up"]
-    assert bridges(["slabcd12340"]) == [
-        "link add slabcd12340 type bridge mcast_snooping 0",
-        "link set slabcd12340 addrgenmode none arp off",
-        "link set slabcd12340 up"]
+        "link set vabcd123400000 master slbabcd12340 up"]
+    assert bridges(["slbabcd12340"]) == [
+        "link add slbabcd12340 type bridge mcast_snooping 0",
+        "link set slbabcd12340 addrgenmode none arp off",
+        "link set slbabcd12340 up"]
     assert cut(links) == ["link del vabcd123400000",
                           "link del vabcd123400001"]
 

@@ -345,7 +345,13 @@ def test_hosts_are_confined_as_the_readme_says(write, tmp_path):
             assert host["CapAdd"] == ["NET_ADMIN"]
             assert not any("docker.sock" in m["Source"]
                            for m in inspect["Mounts"])
-            assert [m["Mode"] for m in inspect["Mounts"]] == ["ro"]
+            # Read-only, all of it: the scenario's folder, and the names
+            # socklab gives it; its root too (its writes go to a tmpfs).
+            assert sorted((m["Destination"], m["Mode"]) for m in
+                          inspect["Mounts"]) == [
+                ("/etc/hosts", "ro"), ("/etc/resolv.conf", "ro"),
+                ("/lab/scenario", "ro")]
+            assert host["ReadonlyRootfs"] is True
             # Docker does no networking for it: the helper wires it.
             assert host["NetworkMode"] == "none"
             assert inspect["Config"]["NetworkDisabled"] is True
@@ -384,7 +390,7 @@ def test_a_labs_networks_are_its_own_bridges_not_dockers(write, tmp_path):
         run = hosts("visited")[0]["Labels"]["socklab.run"]
         assert docker.from_env().api.networks(filters={
             "label": "socklab.scenario=visited"}) == []
-        bridge = subprocess.run(["ip", "-o", "link", "show", f"sl{run}0"],
+        bridge = subprocess.run(["ip", "-o", "link", "show", f"slb{run}0"],
                                 capture_output=True, text=True)
         assert "master" not in bridge.stdout and bridge.returncode == 0
     finally:

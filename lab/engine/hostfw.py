@@ -48,8 +48,8 @@ unrule() {  # $1 iptables or ip6tables, $2 the chain
   done
 }
 """ + "".join(f"unrule {tool} {chain}\n" for tool, chain in CHAINS) + r"""
-for name in $(ls /sys/class/net | grep -E '^sl[0-9a-f]{8}[0-9]+$'); do
-  kept "$(echo "$name" | cut -c3-10)" || ip link del "$name"
+for name in $(ls /sys/class/net | grep -E '^slb[0-9a-f]{8}[0-9]+$'); do
+  kept "$(echo "$name" | cut -c4-11)" || ip link del "$name"
 done
 """
 
