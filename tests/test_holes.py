@@ -79,8 +79,26 @@ def test_clean_from_another_state_folder_never_sweeps_a_live_run(
     assert leftovers() == []
 
 
-def test_clean_removes_what_a_killed_up_or_down_left(write, tmp_path):
-    # A killed `up`: a partial lab, not listed, removed by clean.
+def test_clean_removes_what_a_killed_down_left(write, tmp_path):
+    # A `down` killed after the hosts went: the helper alone stays, and
+    # `ls` does not show it.
+    whole = write(_lab("half-down", "10.79.4"), "whole.yaml")
+    assert socklab("up", whole, "--results", tmp_path).returncode == 0
+    api = docker.from_env().api
+    run = hosts("half-down")[0]["Labels"]["socklab.run"]
+    # What `down` does first (unmark the lab), then the hosts, then killed.
+    api.remove_volume(f"socklab-{run}-whole")
+    for host in hosts("half-down"):
+        api.remove_container(host["Id"], force=True)
+    assert "half-down" not in socklab("ls").stdout
+    done = socklab("clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed the leftovers of 1 run(s)" in done.stdout
+    assert leftovers() == []
+
+
+def test_clean_removes_what_a_killed_up_left(write, tmp_path):
+    # A killed `up`: a partial lab, not listed (it was never whole).
     path = write(SLOW.format(name="half-up", net="10.79.3"))
     proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "up", path,
                              "--results", tmp_path], cwd=ROOT,
@@ -90,19 +108,10 @@ def test_clean_removes_what_a_killed_up_or_down_left(write, tmp_path):
     proc.kill()
     proc.wait()
     assert leftovers() != []
-    # A `down` killed after the hosts went: the helper alone stays.
-    whole = write(_lab("half-down", "10.79.4"), "whole.yaml")
-    assert socklab("up", whole, "--results", tmp_path).returncode == 0
-    api = docker.from_env().api
-    # What `down` does first (unmark the lab), then the hosts, then killed.
-    api.remove_volume(f"socklab-{hosts('half-down')[0]['Labels']['socklab.run']}"
-                      "-whole")
-    for host in hosts("half-down"):
-        api.remove_container(host["Id"], force=True)
-    assert "half-down" not in socklab("ls").stdout
+    assert "half-up" not in socklab("ls").stdout
     done = socklab("clean")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "removed the leftovers of 2 run(s)" in done.stdout
+    assert "removed the leftovers of 1 run(s)" in done.stdout
     assert leftovers() == []
 
 
@@ -259,10 +268,15 @@ def test_a_killed_jobs_parent_leaves_its_childrens_runs_whole(write,
     wait_for(lambda: all(hosts(n) for n in ("orphan-a", "orphan-b")))
     proc.kill()
     proc.communicate()
-    wait_for(lambda: not hosts("orphan-a") and not hosts("orphan-b"), 120)
-    for name in ("orphan-a", "orphan-b"):
-        summary = json.loads((tmp_path / name / "summary.json").read_text())
-        assert summary["status"] == "passed", summary
+
+    def status(name):
+        path = tmp_path / name / "summary.json"
+        return json.loads(path.read_text())["status"] if path.exists() \
+            else None
+    # Each child ends its run: the lab goes, then the evidence is written.
+    wait_for(lambda: status("orphan-a") not in (None, "running") and
+             status("orphan-b") not in (None, "running"), 120)
+    assert [status("orphan-a"), status("orphan-b")] == ["passed", "passed"]
     assert leftovers() == []
 
 

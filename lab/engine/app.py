@@ -32,7 +32,6 @@ from ..agent.step import Capture
 from ..errors import EnvironmentUnusable
 from ..plan import hosts_file
 from ..progress import Progress
-from .api import log_of
 from .image import no_pull, pull
 from . import captures
 
@@ -152,19 +151,21 @@ def script(commands):
 def start(api, host):
     """Start the user's container and await each service's readiness, in
     order; return why it failed, or None."""
+    since = time.time()  # a restarted host's log holds its earlier life
     api.start(host.container)
     for n, service in enumerate(host.app_services, 1):
-        why = _ready(api, host, n, service)
+        why = _ready(api, host, n, service, since)
         if why:
             return f"service {n} ({service.run}) {why}"
     return None
 
 
-def _ready(api, host, n, service):
+def _ready(api, host, n, service, since):
     ready = service.ready
     deadline = time.monotonic() + ready.timeout
     while True:
-        log = log_of(api, host.container)
+        log = api.logs(host.container, since=since).decode("utf-8",
+                                                          "replace")
         ended = re.search(re.escape(ENDED.format(n=n)) + r" (\d+)", log)
         if ready.kind == "started" or (ready.kind == "log" and any(
                 re.search(ready.value, line) for line in log.splitlines()

@@ -172,9 +172,9 @@ class DockerEngine:
 
     # ------------------------------------------------------ labs by hand
 
-    def labs(self):
+    def labs(self, whole=None):
         with docker_errors("listing labs"):
-            return inventory.labs(self.api)
+            return inventory.labs(self.api, whole)
 
     def lab(self, name):
         return inventory.find_lab(self.labs(), name)

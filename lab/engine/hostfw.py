@@ -51,6 +51,12 @@ unrule() {  # $1 iptables or ip6tables, $2 the chain
 for name in $(ls /sys/class/net | grep -E '^slb[0-9a-f]{8}[0-9]+$'); do
   kept "$(echo "$name" | cut -c4-11)" || ip link del "$name"
 done
+# A removed host's links go with its network namespace, but the kernel
+# may take minutes to dismantle one (packets held in a delay line, sockets
+# closing): removing one end of a pair removes both, at once.
+for name in $(ls /sys/class/net | grep -E '^v[0-9a-f]{13}$'); do
+  kept "$(echo "$name" | cut -c2-9)" || ip link del "$name" 2>/dev/null
+done
 """
 
 

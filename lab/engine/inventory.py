@@ -29,7 +29,7 @@ def modes(*apis):
             n for n in api.networks(filters=by_run) if n["Id"] not in stuck]
         marks = api.volumes(filters=by_run).get("Volumes") or []
         found += marks
-        whole |= {v["Labels"][keys.RUN] for v in marks}
+        whole |= marked(api, marks)
     mode, owners, hosts = {}, {}, set()
     for info in found:
         labels = info.get("Labels") or {}
@@ -67,14 +67,28 @@ def unmark(api, run_id):
         api.remove_volume(keys.whole(run_id), force=True)
 
 
-def labs(api):
-    """Labs left running by `socklab up`, by name."""
+def marked(api, volumes=None):
+    """The runs whose lab of `up` is marked whole (mark_whole), among the
+    volumes given (those of every run, by default)."""
+    if volumes is None:
+        volumes = api.volumes(filters={"label": keys.RUN}).get(
+            "Volumes") or []
+    return {v["Labels"][keys.RUN] for v in volumes
+            if v["Name"] == keys.whole(v["Labels"][keys.RUN])}
+
+
+def labs(api, whole=None):
+    """Labs left running by `socklab up`, by name: those made whole (one
+    that a killed `up` or `down` left half made is `clean`'s, and one
+    being made is not up yet). whole: the runs marked so, where the marks
+    are on another engine (a swarm's manager)."""
+    whole = marked(api) if whole is None else whole
     found = {}
     for info in api.containers(all=True, filters={
             "label": f"{keys.MODE}={keys.UP_MODE}"}):
         labels = info["Labels"]
-        if keys.HOST not in labels:
-            continue  # a helper of the lab (wiring, capture)
+        if keys.HOST not in labels or labels[keys.RUN] not in whole:
+            continue  # a helper of the lab (wiring, capture), or no lab
         run = labels[keys.RUN]
         lab = found.setdefault(run, Lab(labels.get(keys.SCENARIO), run, {},
                                         info["Created"]))

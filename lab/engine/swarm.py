@@ -268,8 +268,10 @@ class SwarmEngine:
 
     def labs(self):
         merged = {}
+        with docker_errors("listing labs"):
+            whole = inventory.marked(self.api)  # marks are the manager's
         for node in self.nodes:
-            for lab in node.engine.labs():
+            for lab in node.engine.labs(whole):
                 merged.setdefault(lab.run, dataclasses.replace(
                     lab, hosts={})).hosts.update(lab.hosts)
         return sorted(merged.values(), key=lambda lab: lab.name)

@@ -71,7 +71,16 @@ class Wiring:
                 network_mode="host", pid_mode="host",
                 cap_add=["NET_ADMIN"]))["Id"]
         wiring = cls(api, container)
-        api.start(container)
+        try:
+            api.start(container)
+        except docker.errors.APIError:
+            if not wiring.removed():
+                raise
+            # Removed (`docker rm -f`) between its creation and its start.
+            raise EnvironmentUnusable(
+                f"the run's wiring helper ({container[:12]}) was removed "
+                "(by `docker rm`?) before it started; the lab is removed "
+                "without it") from None
         return wiring
 
     @classmethod
