@@ -1,5 +1,6 @@
 """Shared helpers for socklab's own tests."""
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -30,6 +31,28 @@ def socklab(*args, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "lab.cli", *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT, env=env,
                           timeout=timeout)
+
+
+def on_a_terminal(*args):
+    """Run the real command line on a pseudo-terminal; return (exit
+    status, what it printed)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "lab.cli",
+                                  *map(str, args)])
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    return (os.waitstatus_to_exitcode(status),
+            output.decode("utf-8", "replace"))
 
 
 def leftovers():

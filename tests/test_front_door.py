@@ -2,12 +2,9 @@
 Schema, compose export (kept identical, accepted, working), labs by hand,
 report.html in a real browser, progress on a terminal and off it."""
 import json
-import os
-import pty
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -17,7 +14,7 @@ from lab.compose import export
 from lab.errors import ScenarioInvalid
 from lab.report import topology
 from lab.scenario import load_scenario, schema
-from tests.conftest import ROOT, socklab
+from tests.conftest import ROOT, on_a_terminal, socklab
 
 COMMANDS = ["run", "validate", "up", "exec", "shell", "logs", "ls", "down",
             "clean", "build", "doctor", "graph", "compose", "schema"]
@@ -254,22 +251,7 @@ def test_progress_is_plain_lines_without_a_terminal(report_dir):
 
 @pytest.mark.docker
 def test_progress_is_live_on_a_terminal(report_dir):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "lab.cli", "run",
-                                  "scenarios/tcp-echo.yaml", "--results",
-                                  str(report_dir.parent)])
-    output = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.waitpid(pid, 0)
-    text = output.decode("utf-8", "replace")
+    _, text = on_a_terminal("run", "scenarios/tcp-echo.yaml", "--results",
+                            report_dir.parent)
     assert "\r\x1b[K" in text and any(c in text for c in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
     assert "1 passed, 0 failed" in text

@@ -9,8 +9,6 @@ people's tests): what must be gone is what these runs made, found by their
 scenario's label and their run ids among everything leftovers() lists."""
 import csv
 import json
-import os
-import pty
 import re
 import signal
 import subprocess
@@ -21,7 +19,7 @@ import xml.etree.ElementTree as ET
 import docker
 import pytest
 
-from tests.conftest import ROOT, leftovers, socklab
+from tests.conftest import ROOT, leftovers, on_a_terminal, socklab
 
 pytestmark = pytest.mark.docker
 
@@ -209,23 +207,8 @@ def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_off_it(
     assert re.search(r"\[3 graded, 0 running, 0 left; about 0 s left\]$",
                      lines[3])
     assert lines[-1].startswith("graded 3 of 3 in ")
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "lab.cli",
-                                  *map(str, argv)])
-    output = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    _, status = os.waitpid(pid, 0)
-    text = output.decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    status, text = on_a_terminal(*argv)
+    assert status == 0, text
     assert "\r\x1b[Kgrading: 0 graded, 2 running, 1 left; estimating the " \
         "time left" in text
     # Once one is graded there is an estimate (which state is shown then
