@@ -84,8 +84,10 @@ def reconcile(api, image, owner, modes, networks=(), drop=None, helper=None):
     `helper` (the run's Wiring) if given, else a short-lived container.
     modes() -> {run id: mode} of the runs on the engine (inventory.py)."""
     with runs.locked("hostfw.lock"):
-        keep = set(runs.live_runs()) | {
-            run for run, mode in modes().items() if mode != keys.RUN_MODE}
+        # Kept: every run that is alive or still has anything on the
+        # engine (a dead run's rules and links go once a sweep has removed
+        # its containers): no judgement of liveness can cut a live lab.
+        keep = set(runs.live_runs()) | set(modes())
         keep.discard(drop)
         text = script(keep, owner, [n.bridge for n in networks])
         status = None
