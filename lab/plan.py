@@ -91,7 +91,12 @@ class Plan:
 
 
 def new_run_id():
-    return secrets.token_hex(4)
+    """Eight hex digits, at most 0x7fffffff and not 0: the number is also
+    the run's link group (wiring.group), which `ip` takes up to 2^31 - 1."""
+    while True:
+        run_id = f"{secrets.randbelow(1 << 31):08x}"
+        if int(run_id, 16):
+            return run_id
 
 
 def spare_address(network, hosts):

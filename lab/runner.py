@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, interrupts, plan as plans, runs
+from . import checks, interrupts, plan as plans, runs, timings
 from .errors import RunFailed
 from .progress import Progress
 from .report import evidence
@@ -201,7 +201,8 @@ def claimed(engine, plan, say):
         else []  # one engine: labs of one scenario run side by side
     with runs.registered(plan.run_id, plan.scenario, subnets, say,
                          plan.evidence):
-        engine.sweep()
+        with timings.phase("sweep"):
+            engine.sweep()
         yield
 
 
@@ -247,9 +248,12 @@ def run(scenario, engine, results_root="results", progress=Progress(None),
                 journal.close()
                 with interrupts.deferred():
                     try:
-                        logs, captures = _collect(engine, plan, scenario)
+                        with timings.phase("evidence: logs, captures"):
+                            logs, captures = _collect(engine, plan,
+                                                      scenario)
                     finally:
-                        engine.down(run_id)
+                        with timings.phase("down"):
+                            engine.down(run_id)
     except BaseException as exc:  # interrupts too: the evidence says why
         error = error or f"{type(exc).__name__}: {exc}".rstrip(": ")
         stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) \
@@ -259,7 +263,8 @@ def run(scenario, engine, results_root="results", progress=Progress(None),
         final = report(stopped)
         if journal:  # else the folder was never ours to write
             with interrupts.deferred():
-                failed = evidence.write(final, captures)
+                with timings.phase("evidence: written"):
+                    failed = evidence.write(final, captures)
     if failed:
         raise evidence.unwritten(directory, failed)
     return final

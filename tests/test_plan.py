@@ -91,18 +91,24 @@ def test_each_interface_is_a_link_named_in_scenario_order(write):
 def test_wiring_lines_make_and_cut_the_veth_pairs(write):
     from lab.engine.wiring import bridges, cut, wire
     links = plan.make(load_scenario(write(SCENARIO)),
-                      "abcd1234").host("router").links
-    assert wire(4242, links[:1]) == [
-        "link add vabcd123400000 type veth peer name eth0 address "
+                      "1bcd1234").host("router").links
+    # Both ends in the run's link group (0x1bcd1234), removed in one go.
+    assert wire(4242, links[:1], "1bcd1234") == [
+        "link add v1bcd123400000 type veth peer name eth0 address "
         "02:42:0a:0a:01:fe netns 4242",
-        "link set vabcd123400000 addrgenmode none",
-        "link set vabcd123400000 master slbabcd12340 up"]
-    assert bridges(["slbabcd12340"]) == [
-        "link add slbabcd12340 type bridge mcast_snooping 0",
-        "link set slbabcd12340 addrgenmode none arp off",
-        "link set slbabcd12340 up"]
-    assert cut(links) == ["link del vabcd123400000",
-                          "link del vabcd123400001"]
+        "link set v1bcd123400000 addrgenmode none group 466424372",
+        "link set v1bcd123400000 master slb1bcd12340 up"]
+    assert bridges(["slb1bcd12340"], "1bcd1234") == [
+        "link add slb1bcd12340 type bridge mcast_snooping 0",
+        "link set slb1bcd12340 addrgenmode none arp off group 466424372",
+        "link set slb1bcd12340 up"]
+    assert cut(links) == ["link del v1bcd123400000",
+                          "link del v1bcd123400001"]
+
+
+def test_run_ids_are_link_groups_ip_accepts():
+    ids = {plan.new_run_id() for _ in range(2000)}
+    assert all(len(i) == 8 and 0 < int(i, 16) < 1 << 31 for i in ids)
 
 
 def test_only_a_host_with_nothing_but_links_is_simple(write):

@@ -12,7 +12,7 @@ import threading
 
 import docker
 
-from .. import labels as keys, runs
+from .. import labels as keys, runs, timings
 from ..agent import contract
 from . import captures, hostfw, hosts, image, inventory, steps, userimage
 from .api import (client, docker_errors, parallel, remove_container,
@@ -74,26 +74,39 @@ class DockerEngine:
             self.networking.begin(plan.run_id, made)
             userimage.ensure(self.api, plan, self.progress)
             together(
-                lambda: self._reconcile(plan.run_id, plan.networks,
-                                        helper=made.result()),
+                lambda: self._timed("up: host rules", self._reconcile,
+                                    plan.run_id, plan.networks,
+                                    helper=made.result()),
                 lambda: self._hosts(plan),
                 lambda: self._captures(plan, made))
             if plan.mode == keys.UP_MODE:
                 inventory.mark_whole(self.api, plan.labels)
 
+    def _networks(self, plan):
+        with timings.phase("up: networks"):
+            return self.networking.make_networks(plan, self.image)
+
     def _hosts(self, plan):
         """Make every host, then wait until each is ready: a host's init
         runs while later ones are made, and no creation waits for an
         earlier host's readiness."""
-        parallel(lambda host: hosts.make(self.api, self.image,
-                                         self.networking, plan, host,
-                                         self._files(plan)), plan.hosts)
-        parallel(lambda host: hosts.await_ready(self.api, host), plan.hosts)
+        with timings.phase("up: hosts made"):
+            parallel(lambda host: hosts.make(self.api, self.image,
+                                             self.networking, plan, host,
+                                             self._files(plan)), plan.hosts)
+        with timings.phase("up: hosts ready (after made)"):
+            parallel(lambda host: hosts.await_ready(self.api, host),
+                     plan.hosts)
 
     def _captures(self, plan, made):
         made.result()  # the networks exist: their bridges do
         parallel(lambda net: captures.start(self.api, self.image, plan, net),
                  [n for n in plan.networks if n.capture])
+
+    @staticmethod
+    def _timed(name, function, *args, **kwargs):
+        with timings.phase(name):
+            return function(*args, **kwargs)
 
     def start_host(self, plan, host):
         """Create, start and plug in one host, and await its init (a swarm
@@ -211,7 +224,8 @@ class DockerEngine:
                         "removed while the run went on; removing the lab "
                         "without it")
                 elif rules:  # through it, before it goes
-                    self._reconcile(run_id, drop=run_id, helper=helper)
+                    self._timed("down: host rules", self._reconcile,
+                                run_id, drop=run_id, helper=helper)
                     rules = False
                 helper.close()
 
@@ -220,7 +234,9 @@ class DockerEngine:
                     self._reconcile(run_id, drop=run_id)
             # Docker's networks (where it attached hosts) go once the hosts
             # have; socklab's bridges go with the rules (hostfw.py).
-            names = inventory.remove_containers(self.api, run_id, drop_rules)
+            with timings.phase("down: containers"):
+                names = inventory.remove_containers(self.api, run_id,
+                                                    drop_rules)
             inventory.remove_networks(self.api, run_id, self.progress.say,
                                       names)
 

@@ -34,29 +34,44 @@ COMMENT = "socklab:"
 CHAINS = (("iptables", "DOCKER-USER"), ("iptables", "INPUT"),
           ("ip6tables", "FORWARD"), ("ip6tables", "INPUT"))
 
-# Delete every socklab rule and bridge whose run is not in $KEEP.
+# Delete every socklab rule, bridge and veth whose run is not in $KEEP, and
+# add the new rules, each in one batch: a rule or link at a time cost a
+# process each (iptables reloads its ruleset per call), 12 s of a 300-host
+# lab's teardown (BENCHMARKS.md).
 _SCRIPT = r"""
-kept() { case " $KEEP " in *" $1 "*) return 0;; esac; return 1; }
 # -w: wait for the xtables lock (Docker's own calls, another run's) rather
 # than fail, and leave a rule behind, while it is held.
 unrule() {  # $1 iptables or ip6tables, $2 the chain
-  "$1" -w -S "$2" 2>/dev/null | grep -o 'socklab:[0-9a-f]*' | sort -u |
-  while read tag; do
-    kept "${tag#socklab:}" && continue
-    "$1" -w -S "$2" | grep -- "$tag" | sed 's/^-A /-D /' |
-      while read rule; do eval "$1" -w $rule; done
-  done
+  "$1" -w -S "$2" 2>/dev/null | awk -v keep=" $KEEP " '
+    match($0, /socklab:[0-9a-f]+/) {
+      if (!index(keep, " " substr($0, RSTART + 8, RLENGTH - 8) " ")) {
+        sub(/^-A /, "-D "); print } }'
 }
-""" + "".join(f"unrule {tool} {chain}\n" for tool, chain in CHAINS) + r"""
-for name in $(ls /sys/class/net | grep -E '^slb[0-9a-f]{8}[0-9]+$'); do
-  kept "$(echo "$name" | cut -c4-11)" || ip link del "$name"
-done
-# A removed host's links go with its network namespace, but the kernel
-# may take minutes to dismantle one (packets held in a delay line, sockets
-# closing): removing one end of a pair removes both, at once.
-for name in $(ls /sys/class/net | grep -E '^v[0-9a-f]{13}$'); do
-  kept "$(echo "$name" | cut -c2-9)" || ip link del "$name" 2>/dev/null
-done
+restore() {  # $1 iptables or ip6tables; rules to delete, then to add
+  { echo "*filter"; cat; echo COMMIT; } | "$1-restore" -w --noflush
+}
+# A removed host's links go with its network namespace, but the kernel may
+# take minutes to dismantle one (packets held in a delay line, sockets
+# closing): removing one end of a pair removes both, at once. A run's links
+# are in its link group (wiring.group): its group goes in one kernel batch
+# if every link in it is the run's; what is left goes a link at a time.
+doomed() {  # "RUN NAME" for each of socklab's links whose run is not kept
+  ls /sys/class/net | grep -E '^(v[0-9a-f]{13}|slb[0-9a-f]{8}[0-9]+)$' |
+    awk -v keep=" $KEEP " '{ run = substr($0, /^v/ ? 2 : 4, 8) }
+      !index(keep, " " run " ") { print run, $0 }'
+}
+unlink() {
+  links=$(doomed)
+  for run in $(echo "$links" | cut -d' ' -f1 | sort -u); do
+    group=$(printf %d "0x$run")
+    [ "$group" -lt 2147483648 ] || continue
+    ip -o link show group "$group" | awk -F': ' '{ sub(/@.*/, "", $2);
+      print $2 }' | grep -qvE "^(v$run[0-9a-f]{5}|slb$run[0-9]+)$" ||
+      ip link del group "$group" 2>/dev/null
+  done
+  doomed | awk '{ print "link del " $2 }' | ip -force -batch - 2>/dev/null
+  return 0
+}
 """
 
 
@@ -64,17 +79,28 @@ def script(keep, add_run=None, bridges=()):
     """The shell script that reconciles the machine: keep the rules and
     bridges of the runs in `keep`, remove socklab's others, add
     `add_run`'s rules for `bridges`."""
-    lines = [f"KEEP={shlex.quote(' '.join(sorted(keep)))}", _SCRIPT]
     tag = f"-m comment --comment {COMMENT}{add_run}"
+    added = {"iptables": [], "ip6tables": []}
     for bridge in bridges:
-        lines += [
-            f"iptables -w -I DOCKER-USER -i {bridge} -o {bridge} {tag} "
-            "-j ACCEPT",
-            f"iptables -w -I INPUT -i {bridge} {tag} -j DROP",
-            f"ip6tables -w -I FORWARD -i {bridge} -o {bridge} {tag} "
-            "-j ACCEPT",
-            f"ip6tables -w -I INPUT -i {bridge} {tag} -j DROP"]
-    lines.append("iptables -S DOCKER-USER | grep -c socklab: || true")
+        added["iptables"] += [
+            f"-I DOCKER-USER -i {bridge} -o {bridge} {tag} -j ACCEPT",
+            f"-I INPUT -i {bridge} {tag} -j DROP"]
+        added["ip6tables"] += [
+            f"-I FORWARD -i {bridge} -o {bridge} {tag} -j ACCEPT",
+            f"-I INPUT -i {bridge} {tag} -j DROP"]
+    lines = [f"KEEP={shlex.quote(' '.join(sorted(keep)))}", _SCRIPT]
+    for tool, rules in added.items():
+        chains = [chain for t, chain in CHAINS if t == tool]
+        # One restore is all or nothing: should a rule it deletes be gone
+        # (another version of socklab's reconcile), it reads them again.
+        lines += [f"{tool}_batch() {{ {{ " +
+                  "; ".join(f"unrule {tool} {chain}" for chain in chains) +
+                  "; printf '%s\\n' " +
+                  " ".join(shlex.quote(rule) for rule in rules) +
+                  f" | grep . || true; }} | restore {tool}; }}",
+                  f"{tool}_batch || {tool}_batch || exit 1"]
+    lines += ["unlink",
+              "iptables -S DOCKER-USER | grep -c socklab: || true"]
     return "\n".join(lines)
 
 

@@ -82,7 +82,8 @@ class Wired:
         """Start the run's wiring helper and make the networks' bridges with
         it; return the helper."""
         helper = Wiring.start(self.api, image, plan.labels)
-        helper.call(bridges(n.bridge for n in plan.networks), "the bridges")
+        helper.call(bridges((n.bridge for n in plan.networks), plan.run_id),
+                    "the bridges")
         return helper
 
     def begin(self, run_id, helper):
@@ -135,7 +136,8 @@ class Wired:
 
     def _plug(self, plan, host, links):
         pid = self.api.inspect_container(host.netns)["State"]["Pid"]
-        self.helper(plan.run_id).call(wire(pid, links), f"host {host.name}")
+        self.helper(plan.run_id).call(wire(pid, links, plan.run_id),
+                                      f"host {host.name}")
 
 
 class Attached:

@@ -9,7 +9,7 @@ import re
 
 from ..agent import programs
 from ..errors import ScenarioInvalid
-from . import actions, addresses, commands, model, names, schema
+from . import actions, addresses, commands, limits, model, names, schema
 from .expect import expectations, regex
 from .load import load
 from .shapes import hint
@@ -58,6 +58,8 @@ class _Builder:
         for host_name, spec in data["hosts"].items():
             self._host(host_name, spec)
         self._spare_addresses()
+        limits.check(self.networks.values(), self.hosts.values(),
+                     self.report, self.warn)
         self._next_hops_forward()
         steps = tuple(step for step in (
             self._step(number, spec) for number, spec in
