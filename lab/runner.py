@@ -19,7 +19,7 @@ from . import checks, interrupts, plan as plans, runs
 from .errors import RunFailed
 from .progress import Progress
 from .report import evidence
-from .report.failure import ended_services
+from .report.failure import ended_services, note_lines
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _show(say, result):
         if not v.ok:
             say(f"       expected {v.describe()}")
     for note in result.ended:
-        say(f"       note: {note}")
+        say(note_lines(note, "       "))
 
 
 def _run_steps(engine, plan, scenario, say, keep_going, record, results):

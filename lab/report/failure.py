@@ -30,11 +30,16 @@ def ended_services(host, log, services=None):
             if number <= len(services) else ""
         before = [line for line in log[:found.start()].splitlines()
                   if line.strip() and not line.startswith("socklab-init:")]
-        words = " | ".join(before[-LAST_WORDS:]) or "(it printed nothing)"
+        words = "\n".join(before[-LAST_WORDS:]) or "(nothing)"
         notes.append(f"service {number} of {host.name}{run} ended during "
-                     f"the steps, exit status {status}; the log's last lines"
-                     f" before: {words}")
+                     f"the steps, exit status {status}; the host's log "
+                     f"before it:\n{words}")
     return tuple(notes)
+
+
+def note_lines(note, indent):
+    """A service's end, its last lines indented below it."""
+    return f"{indent}note: " + note.replace("\n", f"\n{indent}    ")
 
 
 def _step(result):
@@ -52,7 +57,7 @@ def _step(result):
         text = (result.fields.get(stream) or "").strip()
         if text:
             lines.append(f"  {stream}: {tail(text, 10)}")
-    lines += [f"  note: {note}" for note in result.ended]
+    lines += [note_lines(note, "  ") for note in result.ended]
     return lines
 
 

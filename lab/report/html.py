@@ -20,6 +20,7 @@ code,pre{font-family:DejaVu Sans Mono,monospace;font-size:12px}
 pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:30em}
 .topology{overflow:auto;border:1px solid #ddd;padding:4px}
 .error{background:#fdecea;padding:8px;white-space:pre-wrap}
+li.note{white-space:pre-wrap}
 """
 
 
@@ -41,7 +42,7 @@ def _expectations(result):
                     "</li>")
     if result.error:
         rows.append(f"<li class=\"fail\">✘ {escape(result.error)}</li>")
-    rows += [f"<li class=\"fail\">{escape(note)}</li>"
+    rows += [f"<li class=\"fail note\">{escape(note)}</li>"
              for note in result.ended]
     return f"<ul>{''.join(rows)}</ul>"
 
