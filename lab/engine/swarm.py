@@ -288,6 +288,9 @@ class SwarmEngine:
     def container_log(self, container):
         return self._node_of(container).container_log(container)
 
+    def follow_log(self, container):
+        return self._node_of(container).follow_log(container)
+
     def engine_url(self, container):
         engine = self._node_of(container)
         return next((n.url for n in self.nodes
