@@ -1,6 +1,7 @@
-"""On a swarm (Docker's networks), a subnet that overlaps a lab left up by
-`socklab up` is refused naming that lab and what to do, exit 2: the
-user's to resolve, not a fault of the machine (exit 3)."""
+"""What the engine says and shows of what is not a run's own: on a swarm
+(Docker's networks), a subnet that overlaps a lab left up by `socklab up`
+is refused naming that lab and what to do, exit 2; capture helpers carry a
+name of ours. Docker's answers faked."""
 import docker
 import pytest
 
@@ -66,3 +67,33 @@ def test_a_network_not_of_socklab_is_named(tmp_path):
     assert type(found) is EnvironmentUnusable
     assert "overlaps 10.219.0.0/24 of Docker network mine_default" in \
         str(found)
+
+
+def test_a_capture_helper_is_named_for_its_run_and_network(tmp_path):
+    # `docker ps` shows whose it is (not a random name); sweeps still find
+    # it by its labels, which are the network's and the helper's.
+    from lab.engine import captures
+    made = {}
+
+    class Api:
+        def create_container(self, image, **options):
+            made.update(options)
+            return {"Id": "c1"}
+
+        def start(self, _):
+            pass
+
+        def create_host_config(self, **options):
+            return options
+
+        def logs(self, *_, **__):
+            yield b"listening on slb"
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(LAB.replace("lan: {subnet", "lan: {capture: true, "
+                                "subnet"))
+    plan = make(load_scenario(path), new_run_id(), evidence=tmp_path)
+    captures.start(Api(), "image", plan, plan.networks[0])
+    assert made["name"] == f"socklab-{plan.run_id}-capture.lan"
+    assert made["labels"][keys.RUN] == plan.run_id
+    assert made["labels"][keys.HELPER] == keys.CAPTURE_HELPER
