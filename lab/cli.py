@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -121,9 +122,38 @@ def cmd_logs(args):
     engine = engines.connect(progress, args.engine)
     lab = engine.lab(args.name)
     hosts = [args.host] if args.host else sorted(lab.hosts)
-    for host in hosts:
-        log = engine.container_log(engine.lab_container(args.name, host))
+    containers = {h: engine.lab_container(args.name, h) for h in hosts}
+    if args.follow:
+        return _follow(engine, containers)
+    for host, container in containers.items():
+        log = engine.container_log(container)
         print(f"==> {host} <==\n{log}" if len(hosts) > 1 else log, end="")
+    return 0
+
+
+def _follow(engine, containers):
+    """Each host's log and what it adds, as it comes, until Ctrl-C (the
+    usual end: exit 0) or every host has stopped; with several hosts each
+    line says whose it is."""
+    lock = threading.Lock()
+
+    def copy(host, container):
+        mark = f"{host} | " if len(containers) > 1 else ""
+        for line in engine.follow_log(container):
+            with lock:
+                sys.stdout.write(mark + line)
+                sys.stdout.flush()
+
+    threads = [threading.Thread(target=copy, args=item, daemon=True)
+               for item in containers.items()]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -142,11 +172,14 @@ def cmd_ls(args):
 
 
 def cmd_down(args):
+    # A scenario file names its lab (`socklab up lesson.yaml` made it).
+    name = load_scenario(args.name).name if args.name.endswith(
+        (".yaml", ".yml")) and os.path.isfile(args.name) else args.name
     engine = ready_engine(args)  # host rules need the state and the image
-    lab = engine.lab(args.name)
+    lab = engine.lab(name)
     with interrupts.deferred():
         engine.down(lab.run)
-    say(f"lab {args.name} is down")
+    say(f"lab {name} is down")
     return 0
 
 
@@ -258,13 +291,16 @@ def parser():
                 "socklab logs cross-host server")
     p.add_argument("name", metavar="NAME")
     p.add_argument("host", nargs="?", metavar="HOST")
+    p.add_argument("-f", "--follow", action="store_true", help="go on "
+                   "printing what the hosts add, until Ctrl-C")
 
     command("ls", cmd_ls, "List the labs started by `socklab up`.",
             "socklab ls")
 
     p = command("down", cmd_down, "Remove a running lab: its containers, "
-                "networks and host rules.", "socklab down cross-host")
-    p.add_argument("name", metavar="NAME")
+                "networks and host rules. NAME: the lab's, or the scenario "
+                "file it was made from.", "socklab down cross-host")
+    p.add_argument("name", metavar="NAME|FILE")
 
     command("clean", cmd_clean, "Remove every container, network and host "
             "firewall rule that interrupted runs left (never a live run's, "

@@ -28,6 +28,13 @@ class RunFailed(SocklabError):
     exit_status = 1
 
 
+class InUse(SocklabError):
+    """What the scenario needs is held by a lab left up (`socklab up`),
+    e.g. an overlapping subnet on a swarm: the user's to resolve (down
+    that lab, or change the scenario), not a fault of the machine."""
+    exit_status = 2
+
+
 class EnvironmentUnusable(SocklabError):
     """Docker or this machine cannot be used (no daemon, image can't be
     built, API error, a folder socklab must write)."""

@@ -61,6 +61,13 @@ def sidecar(run_id, host):
     return f"socklab-{run_id}-{host}-net"
 
 
+def helper(run_id, kind, *parts):
+    """A helper container's name (`docker ps` says whose and what):
+    socklab-<run>-capture.lan. The dots keep it from any host's name
+    (a host's has none)."""
+    return ".".join([f"socklab-{run_id}-{kind}", *parts])
+
+
 def network(run_id, name):
     return f"socklab-{run_id}-{name}"
 

@@ -6,7 +6,6 @@ socklab in a user's own project. The ini option `socklab_scenarios` names
 other folders instead. A failure shows the step, the expectation, the
 actual result and the tail of the involved hosts' logs.
 """
-import json
 import os
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import pytest
 
 from . import engine as engines, runner
 from .errors import ScenarioInvalid, SocklabError
-from .progress import Progress, tail
+from .progress import Progress
+from .report.failure import explain
 from .scenario import load_scenario
 
 ENGINE = pytest.StashKey()
@@ -123,38 +123,3 @@ class ScenarioItem(pytest.Item):
     def reportinfo(self):
         return self.path, 0, f"scenario {self.scenario.name}"
 
-
-def explain(report):
-    """The failure as a person needs it: which step, what was expected,
-    what happened, and what the hosts involved said."""
-    lines = [f"scenario {report.scenario.name} ({report.scenario.path}) "
-             "failed"]
-    involved = {h.name for h in report.scenario.hosts if h.services}
-    if report.error:
-        lines.append(report.error)
-    for result in report.failures():
-        step = result.step
-        involved.add(result.host)
-        lines.append(f"\n{step.label} (line {step.line}) on {result.host}:")
-        if result.error:
-            lines.append(f"  {result.error}")
-        for v in result.verdicts:
-            if not v.ok:
-                lines.append(f"  expected {v.describe()}")
-        shown = {k: v for k, v in result.fields.items()
-                 if k not in ("stdout", "stderr") and v not in (None, "")}
-        lines.append(f"  result: {json.dumps(shown, ensure_ascii=False)}")
-        for stream in ("stdout", "stderr"):
-            text = (result.fields.get(stream) or "").strip()
-            if text:
-                lines.append(f"  {stream}: {tail(text, 10)}")
-    if report.not_run:
-        lines.append("\nnot run: " + "; ".join(s.label
-                                               for s in report.not_run))
-    for host in sorted(involved):
-        log = report.logs.get(host, "")
-        if log.strip():
-            lines.append(f"\n--- last lines of {host}'s log ---\n"
-                         f"{tail(log, 15)}")
-    lines.append(f"\nevidence: {report.directory}/")
-    return "\n".join(lines)

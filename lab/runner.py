@@ -9,6 +9,7 @@ after teardown (FileUnusable, exit 3).
 """
 import concurrent.futures
 import contextlib
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from . import checks, interrupts, plan as plans, runs, timings
 from .errors import RunFailed
 from .progress import Progress
 from .report import evidence
+from .report.failure import ended_services, note_lines
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class HostResult:
     fields: dict
     verdicts: tuple
     error: str = ""
+    ended: tuple = ()  # the services that had ended when it failed
 
     @property
     def ok(self):
@@ -83,22 +86,45 @@ def _act(engine, plan, step):
     return HostResult(step, step.action.host, fields, (), error)
 
 
+def _noted(engine, plan, scenario, batch):
+    """The batch, each failed result naming the services that have ended
+    (a server that crashed during the steps is the likely cause of a
+    refused connect, and is otherwise only in its host's log). Read only
+    when something failed: the logs of every host with services."""
+    if all(r.ok for r in batch):
+        return batch
+    notes = ()
+    for host in scenario.hosts:
+        if host.services:
+            apps = plan.host(host.name).app_services
+            numbered = None if not apps else apps \
+                if len(apps) == len(host.services) else ()
+            notes += ended_services(host, engine.logs(plan, host.name),
+                                    numbered)
+    return [r if r.ok else dataclasses.replace(r, ended=notes)
+            for r in batch]
+
+
 class _Steps:
     """Runs the steps in order; background ones on their own threads.
     `record` gets each HostResult as it ends (the evidence journal)."""
 
-    def __init__(self, engine, plan, record):
+    def __init__(self, engine, plan, scenario, record):
         self.engine, self.plan, self.record = engine, plan, record
+        self.scenario = scenario
         self.pool = concurrent.futures.ThreadPoolExecutor(64)
         self.background = []  # futures of HostResult
 
     def foreground(self, step):
         futures = [self.pool.submit(_execute, self.engine, self.plan, step, h)
                    for h in step.on]
-        batch = [f.result() for f in futures]
+        batch = self.noted([f.result() for f in futures])
         for result in batch:
             self.record(result)
         return batch
+
+    def noted(self, batch):
+        return _noted(self.engine, self.plan, self.scenario, batch)
 
     def start_background(self, step):
         for host in step.on:
@@ -134,17 +160,19 @@ def _show(say, result):
     for v in result.verdicts:
         if not v.ok:
             say(f"       expected {v.describe()}")
+    for note in result.ended:
+        say(note_lines(note, "       "))
 
 
 def _run_steps(engine, plan, scenario, say, keep_going, record, results):
     """Run the steps, adding each HostResult to `results` as it comes (so
     an interrupted run keeps those it has); return the steps not run."""
-    steps = _Steps(engine, plan, record)
+    steps = _Steps(engine, plan, scenario, record)
     not_run = []
     try:
         for index, step in enumerate(scenario.steps):
             if step.action is not None:
-                result = _act(engine, plan, step)
+                result, = steps.noted([_act(engine, plan, step)])
                 record(result)
                 _show(say, result)
                 results.append(result)
@@ -165,7 +193,7 @@ def _run_steps(engine, plan, scenario, say, keep_going, record, results):
                 not_run = list(scenario.steps[index + 1:])
                 break
         if not not_run:  # after a failure, background steps are not awaited
-            for result in steps.await_background():
+            for result in steps.noted(steps.await_background()):
                 _show(say, result)
                 results.append(result)
     finally:

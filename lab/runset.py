@@ -13,6 +13,7 @@ from pathlib import Path
 from . import interrupts, runner
 from .errors import ScenarioInvalid, file_fault
 from .report import suite
+from .report.failure import explain
 from .scenario import load_scenario
 
 
@@ -63,6 +64,8 @@ def one_after_another(args, scenarios, engine, statuses, progress):
         report = runner.run(scenario, engine, args.results, progress,
                             args.keep_going)
         statuses[scenario.name] = 0 if report.ok else 1
+        if not report.ok:  # as pytest says it (one formatter)
+            progress.say(explain(report))
         progress.say(f"{scenario.name}: "
                      f"{'passed' if report.ok else 'FAILED'} in "
                      f"{report.elapsed:.1f} s; report: "

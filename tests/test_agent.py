@@ -180,3 +180,48 @@ def test_links_now_leaves_a_link_still_cut_off():
                   "--now")
     assert "eth0" not in shown
     assert "eth1    inet 10.77.1.5/24" in shown
+
+
+@pytest.mark.parametrize("name, args, said", [
+    ("tcp-server", ["--bind", "127.0.0.1"],
+     {"outcome": "ok", "errno": None, "connections": 1, "messages": 0}),
+    ("udp-server", ["--bind", "127.0.0.1"], {"outcome": "ok", "messages": 0}),
+    ("udp-listen", ["--bind", "127.0.0.1", "--for", "60"], {"received": 0}),
+])
+def test_ctrl_c_on_a_server_run_by_hand_prints_its_result(name, args, said):
+    # As in `socklab shell`: Ctrl-C ends its life as --for would, with
+    # its result line, not a traceback; a client still holding a
+    # connection does not keep it waiting.
+    import signal
+    port = free_port()
+    proc = subprocess.Popen(agent(name, "--port", port, *args), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        if name != "udp-listen":  # (it says nothing until its end)
+            proc.stdout.readline()  # listening
+        held = socket.create_connection(("127.0.0.1", port)) \
+            if name == "tcp-server" else None
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert {k: result.get(k) for k in said} == said
+    if held:
+        held.close()
+
+
+def test_ctrl_c_on_a_client_is_one_line(server):
+    import signal
+    port = server("--reply", "none")  # the client waits for a reply
+    proc = subprocess.Popen(
+        agent("tcp-client", "--to", f"127.0.0.1:{port}", "--message", "hi",
+              "--timeout", "60"),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert (proc.returncode, err) == (130, "tcp-client: interrupted\n")

@@ -4,7 +4,10 @@ report.html in a real browser, progress on a terminal and off it."""
 import json
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -196,12 +199,38 @@ def test_a_lab_by_hand(nothing_left):
                        "true").returncode == 2
         logs = socklab("logs", "router-chain", "b").stdout
         assert '"peer": "a"' in logs
+        _follows("router-chain")
         again = socklab("up", path)
         assert again.returncode == 1 and "already up" in again.stderr
     finally:
-        down = socklab("down", "router-chain")
-    assert down.returncode == 0
+        down = socklab("down", path)  # the file names the lab
+    assert down.returncode == 0, down.stderr
+    assert "lab router-chain is down" in down.stdout
     assert "no labs are up" in socklab("ls").stdout
+
+
+def _follows(lab):
+    """`socklab logs -f`: what the hosts add, as it comes, each line
+    marked with its host; Ctrl-C ends it (exit 0, no traceback)."""
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "logs", "-f", lab], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # following: the logs so far are printed
+        socklab("exec", lab, "a", "--", "tcp-client", "--to", "b:9000",
+                "--message", "followed")
+        seen = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+                "followed" in line for line in seen):
+            seen.append(follow.stdout.readline())
+        assert any(line.startswith("b | ") and "followed" in line
+                   for line in seen), seen
+        follow.send_signal(signal.SIGINT)
+        _, err = follow.communicate(timeout=20)
+    finally:
+        follow.kill()
+    assert follow.returncode == 0 and "Traceback" not in err, err
 
 
 @pytest.fixture(scope="module")

@@ -40,3 +40,20 @@ def test_ping_tracepath_and_nc_work_across_a_router(write, tmp_path,
                    write(LAB, "host-tools.yaml"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 steps: done" in done.stdout
+
+
+def test_no_program_of_the_host_image_reads_as_a_misspelt_builtin():
+    # Validation calls a command close to a built-in's name (`tcp-sever`)
+    # misspelt (lab/scenario/commands.py): true only while no program on
+    # the image's PATH is that close to one.
+    import subprocess
+    from lab.agent.main import PROGRAMS
+    from lab.scenario.commands import close_to_builtin
+    listed = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
+         "socklab-host:latest", "-c", 'ls $(echo "$PATH" | tr : " ")'],
+        capture_output=True, text=True, timeout=120)
+    names = {n for n in listed.stdout.split() if not n.endswith(":")}
+    assert {"ping", "nc", "tcp-server"} <= names, listed.stderr
+    assert {n: close_to_builtin(n, PROGRAMS) for n in names
+            if close_to_builtin(n, PROGRAMS)} == {}

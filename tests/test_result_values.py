@@ -149,3 +149,35 @@ def test_a_default_route_through_a_host_that_does_not_forward(write):
     assert "hosts.client.routes[0].via: warning: 10.74.1.1 is router's, " \
         "which has no `forward: true`: what client sends to other " \
         "networks through it" in warnings[1]
+
+
+@pytest.mark.parametrize("run, said", [
+    ("tcp-sever --port 7000", "(did you mean `tcp-server`?)"),
+    ("connnect --to server:9000", "(did you mean `connect`?)"),
+    ("udp-lisen --port 9", "(did you mean `udp-listen`?)"),
+])
+def test_a_misspelt_builtin_gets_a_did_you_mean(write, run, said):
+    found = problems(write, lab(run, "{}"))
+    assert len(found) == 1 and found[0].endswith(
+        f"s.yaml:15: steps[0].run: no program {run.split()[0]!r} in "
+        f"socklab's host image {said}; the built-in programs are connect, "
+        "connect-many, tcp-server, tcp-client, udp-server, udp-client, "
+        "udp-send, udp-listen, service-log"), found
+    found = problems(write, lab("sleep 0", "{}").replace(
+        "tcp-server --port 9000", run))
+    assert len(found) == 1 and \
+        "s.yaml:9: hosts.server.services[0]: no program" in found[0] and \
+        said in found[0], found
+
+
+@pytest.mark.parametrize("run", ["nc -z server 9000", "./tcp-sever",
+                                 "python3 tcp-sever.py", "tcpdump -c 1",
+                                 "FOO=1 tcp-server --port 1"])
+def test_other_commands_are_left_alone(write, run):
+    load_scenario(write(lab(run, "{}")))
+
+
+def test_an_image_of_the_users_may_have_anything(write):
+    load_scenario(write(lab("sleep 0", "{}").replace(
+        "services: [tcp-server --port 9000]",
+        "image: alpine\n    services: [tcp-sever --port 7000]")))

@@ -5,6 +5,7 @@ Standard library only: this runs inside the lab's hosts.
 import errno
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -85,7 +86,27 @@ def ms_since(start):
     return round((time.monotonic() - start) * 1000, 1)
 
 
+_interrupted = threading.Event()
+
+
+def _interrupt(*_):
+    if _interrupted.is_set():  # a second Ctrl-C: stop now (main.py)
+        raise KeyboardInterrupt
+    _interrupted.set()
+
+
+def interrupted():
+    """Has Ctrl-C ended a server's lifetime?"""
+    return _interrupted.is_set()
+
+
 def run_for(duration):
-    """A deadline check: True while a `--for S` lifetime has not passed."""
+    """A deadline check: True while a `--for S` lifetime has not passed.
+    Ctrl-C ends it too, so a server run by hand (`socklab shell`) says its
+    result as at its end, not a traceback. (Where SIGINT is ignored, as for
+    a background job of a shell, it stays ignored.)"""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     end = time.monotonic() + duration if duration else None
-    return lambda: end is None or time.monotonic() < end
+    return lambda: not _interrupted.is_set() and (
+        end is None or time.monotonic() < end)

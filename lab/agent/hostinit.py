@@ -250,4 +250,6 @@ def main(argv):
                 reported.add(number)
                 say(f"service {number} exited with status "
                     f"{status(process.returncode)}")
-        time.sleep(0.5)
+        # Soon after the fact: a step that fails because a service died
+        # names it from this line (runner._noted).
+        time.sleep(0.2)

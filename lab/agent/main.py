@@ -57,4 +57,8 @@ def main(name, argv):
     except programs.UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
-    return _function(*PROGRAMS[name])(args)
+    try:
+        return _function(*PROGRAMS[name])(args)
+    except KeyboardInterrupt:  # a client's Ctrl-C, or a server's second
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 130

@@ -10,7 +10,7 @@ import time
 from .addressing import (connect_any, default_bind, family_of, plain,
                          resolve)
 from .common import (classify, emit, log, ms_since, name_of, payload, ready,
-                     run_for, text)
+                     interrupted, run_for, text)
 
 HEADER = struct.Struct("!I")  # --framing length: 4-byte big-endian length
 LOGGED_CHARS = 200             # long payloads are cut in log lines
@@ -186,7 +186,9 @@ def tcp_server(args):
             workers.append(pid)
     while args.no_accept and alive():
         time.sleep(0.2)
-    for worker in workers:
+    for worker in workers if not interrupted() else ():
+        # (Interrupted: its connections' result so far; a peer may
+        # hold one open for ever.)
         worker.join() if isinstance(worker, threading.Thread) \
             else os.waitpid(worker, 0)
     sock.close()

@@ -12,7 +12,8 @@ and a `from_env(progress)` class method, and a line in KINDS.
 """
 import importlib
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Dict, List, Optional, Protocol
+from typing import (BinaryIO, Callable, Dict, Iterator, List, Optional,
+                    Protocol)
 
 from ..plan import Plan
 
@@ -109,6 +110,10 @@ class Engine(Protocol):
 
     def container_log(self, container: str) -> str:
         """The container's whole log."""
+
+    def follow_log(self, container: str) -> Iterator[str]:
+        """The container's log, then what it adds, line by line as it
+        comes, until the container stops (`socklab logs -f`)."""
 
 
 KINDS = {  # --engine NAME -> the module and class that is that engine

@@ -21,6 +21,7 @@ def start(api, image, plan, net):
     once it listens."""
     container = api.create_container(
         image, labels={**net.labels, keys.HELPER: keys.CAPTURE_HELPER},
+        name=keys.helper(plan.run_id, keys.CAPTURE_HELPER, net.name),
         command=[*TCPDUMP, "-i", net.bridge, "-w",
                  f"/captures/{net.name}.pcap"],
         host_config=api.create_host_config(

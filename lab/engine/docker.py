@@ -206,6 +206,16 @@ class DockerEngine:
         with docker_errors(f"reading the log of {container}"):
             return self.api.logs(container).decode("utf-8", "replace")
 
+    def follow_log(self, container):
+        with docker_errors(f"following the log of {container}"):
+            partial = b""
+            for chunk in self.api.logs(container, stream=True, follow=True):
+                lines, _, partial = (partial + chunk).rpartition(b"\n")
+                for line in lines.split(b"\n") if lines else ():
+                    yield line.decode("utf-8", "replace") + "\n"
+            if partial:
+                yield partial.decode("utf-8", "replace") + "\n"
+
     # ------------------------------------------------------------- teardown
 
     def down(self, run_id):

@@ -19,12 +19,14 @@ Both answer the same questions, so the engine never asks which it has.
 """
 import concurrent.futures
 from dataclasses import dataclass
+from ipaddress import ip_network
 
 import docker
 
 from .. import runs
 from ..agent import contract
-from ..errors import EnvironmentUnusable
+from .. import labels as keys
+from ..errors import EnvironmentUnusable, InUse
 from ..plan import hosts_file, name_lines
 from .wiring import Wiring, bridges, cut, wire
 
@@ -167,12 +169,40 @@ class Attached:
             except docker.errors.APIError as exc:
                 if "overlap" not in str(exc):
                     raise
-                raise EnvironmentUnusable(
-                    f"network {net.name} ({net.subnet}) overlaps a Docker "
-                    "network that is not this run's: a compose lab, or "
-                    "another network (`docker network ls`). Remove it or "
-                    "change the scenario's subnet.") from None
+                raise self._overlapped(net) from None
         return None
+
+    def _overlapped(self, net):
+        """Why Docker refused the network: the lab or network that holds
+        an overlapping subnet, named. (Live runs' labs take turns before
+        this; what is left is a lab left up, or not socklab's at all.)"""
+        mine, subnet = f"network {net.name} ({net.subnet})", \
+            ip_network(net.subnet)
+        for other in self.api.networks():
+            other = self.api.inspect_network(other["Id"])
+            subnets = [c.get("Subnet") for c in (other.get("IPAM") or {})
+                       .get("Config") or [] if c.get("Subnet")]
+            if not any(ip_network(s).version == subnet.version and
+                       ip_network(s).overlaps(subnet) for s in subnets):
+                continue
+            tags = other.get("Labels") or {}
+            lab = tags.get(keys.SCENARIO)
+            if lab and tags.get(keys.MODE) == keys.UP_MODE:
+                return InUse(
+                    f"{mine} overlaps {subnets[0]} of lab {lab} (network "
+                    f"{tags.get(keys.NETWORK, '?')}, run {tags.get(keys.RUN)})"
+                    f", left up by `socklab up`; on a swarm labs whose "
+                    f"subnets overlap cannot be up at once: `socklab down "
+                    f"{lab}` first, or change this scenario's subnet")
+            return EnvironmentUnusable(
+                f"{mine} overlaps {subnets[0]} of Docker network "
+                f"{other.get('Name')}" + (f" (lab {lab})" if lab else "") +
+                ", which is not this run's: remove it (`docker network rm`)"
+                " or change the scenario's subnet")
+        return EnvironmentUnusable(
+            f"{mine} overlaps a Docker network that is not this run's "
+            "(`docker network ls`): remove it or change the scenario's "
+            "subnet")
 
     def begin(self, run_id, helper):
         helper.result()  # the hosts are created on their networks

@@ -163,12 +163,17 @@ class SwarmEngine:
 
     def _in_overlay(self, net, node, argv, labels):
         """Start a helper on the node, in the namespace Docker keeps there
-        for the overlay (1-<first 10 of its id>); return its id."""
+        for the overlay (1-<first 10 of its id>), named for its run, kind,
+        network and node; return its id."""
         netns = "/run/docker/netns/1-" + \
             self.api.inspect_network(net.docker_name)["Id"][:10]
         api = node.engine.api
         container = api.create_container(
             self.image, labels={**net.labels, **labels},
+            # (A flood helper is made again at each heal: no fixed name.)
+            name=keys.helper(net.labels[keys.RUN], keys.CAPTURE_HELPER,
+                             net.name, node.name)
+            if labels[keys.HELPER] == keys.CAPTURE_HELPER else None,
             command=["nsenter", f"--net={netns}", *argv],
             host_config=api.create_host_config(
                 # setns(2) needs SYS_ADMIN; not --privileged: some
@@ -287,6 +292,9 @@ class SwarmEngine:
 
     def container_log(self, container):
         return self._node_of(container).container_log(container)
+
+    def follow_log(self, container):
+        return self._node_of(container).follow_log(container)
 
     def engine_url(self, container):
         engine = self._node_of(container)

@@ -55,6 +55,7 @@ def step_record(result):
                       "actual": _plain(v.actual), "ok": v.ok,
                       "note": v.note or None} for v in result.verdicts],
         "result": result.fields,
+        **({"ended": list(result.ended)} if result.ended else {}),
     }
 
 

@@ -20,6 +20,7 @@ code,pre{font-family:DejaVu Sans Mono,monospace;font-size:12px}
 pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:30em}
 .topology{overflow:auto;border:1px solid #ddd;padding:4px}
 .error{background:#fdecea;padding:8px;white-space:pre-wrap}
+li.note{white-space:pre-wrap}
 """
 
 
@@ -41,7 +42,22 @@ def _expectations(result):
                     "</li>")
     if result.error:
         rows.append(f"<li class=\"fail\">✘ {escape(result.error)}</li>")
+    rows += [f"<li class=\"fail note\">{escape(note)}</li>"
+             for note in result.ended]
     return f"<ul>{''.join(rows)}</ul>"
+
+
+def _output(result):
+    """What the step's program printed: its stdout and stderr, folded."""
+    shown = []
+    for stream in ("stdout", "stderr"):
+        text = (result.fields.get(stream) or "").rstrip("\n")
+        if text:
+            lines = text.count("\n") + 1
+            shown.append(f"<details><summary>{stream} ({lines} line"
+                         f"{'s' if lines > 1 else ''})</summary><pre>"
+                         f"{escape(text)}</pre></details>")
+    return "".join(shown)
 
 
 def render(report, extra_sections=()):
@@ -51,12 +67,15 @@ def render(report, extra_sections=()):
     for r in report.results:
         rows.append(
             f"<tr class=\"{'ok' if r.ok else 'fail'}\">"
-            f"<td>{r.step.number}</td><td>{escape(r.step.label)}</td>"
+            f"<td>{r.step.number}</td><td>{r.step.line}</td>"
+            f"<td>{escape(r.step.label)}</td>"
             f"<td>{escape(r.host)}</td><td><code>{escape(r.step.run)}</code>"
-            f"</td><td class=\"verdict\">{'ok' if r.ok else 'FAIL'}</td>"
+            f"{_output(r)}</td>"
+            f"<td class=\"verdict\">{'ok' if r.ok else 'FAIL'}</td>"
             f"<td>{_expectations(r)}</td></tr>")
     for step in report.not_run:
         rows.append(f"<tr class=\"notrun\"><td>{step.number}</td><td>"
+                    f"{step.line}</td><td>"
                     f"{escape(step.label)}</td><td>{escape(', '.join(step.on))}"
                     f"</td><td><code>{escape(step.run)}</code></td>"
                     "<td class=\"verdict\">not run</td><td></td></tr>")
@@ -76,7 +95,7 @@ def render(report, extra_sections=()):
 {error}
 <h2>Topology</h2><div class="topology">{svg(scenario)}</div>
 <h2>Steps</h2>
-<table><tr><th>#</th><th>step</th><th>host</th><th>command</th>
+<table><tr><th>#</th><th>line</th><th>step</th><th>host</th><th>command</th>
 <th>verdict</th><th>expected — actual</th></tr>
 {''.join(rows)}</table>
 {''.join(extra_sections)}

@@ -1,6 +1,7 @@
 """Command lines in a scenario: split as the shell would, a built-in
 program's arguments parsed by its own parser (the one it uses in the
 hosts), and its `--to` held inside the lab."""
+import difflib
 import shlex
 from ipaddress import IPv4Address, ip_address
 
@@ -22,11 +23,14 @@ def split(where, line, report):
     return argv
 
 
-def check(where, line, lab, report):
+def check(where, line, lab, report, ours=True):
     """Check a command line; return the built-in program's name, if it is
     one. Arbitrary commands are the user's to get right. `lab`: the hosts
-    and networks so far, by name (targets must be among them)."""
+    and networks so far, by name (targets must be among them). `ours`: it
+    runs in socklab's host image (else in one of the user's)."""
     argv = split(where, line, report)
+    if argv and ours and argv[0] not in lab.parsers:
+        _misspelt(where, argv[0], lab.parsers, report)
     if not argv or argv[0] not in lab.parsers:
         return None
     try:
@@ -41,6 +45,27 @@ def check(where, line, lab, report):
         report(where, f"--join {args.join!r} is not a multicast group; give "
                "one such as 239.1.2.3 or ff15::1234")
     return argv[0]
+
+
+def _misspelt(where, word, names, report):
+    """A built-in's name misspelt (`tcp-sever`) would only fail in the
+    host, as `sh: tcp-sever: not found` in its log. socklab's image has no
+    program whose name is this close to a built-in's (checked against the
+    image: tests/test_host_tools.py), so it is one misspelt; an image of
+    the user's may have anything."""
+    close = close_to_builtin(word, names)
+    if close:
+        report(where, f"no program {word!r} in socklab's host image (did "
+               f"you mean `{close}`?); the built-in programs are "
+               f"{', '.join(names)}")
+
+
+def close_to_builtin(word, names):
+    """The built-in program `word` most likely misspells, or None."""
+    if "/" in word or "=" in word or word in names:
+        return None
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _family(where, args, lab, report):

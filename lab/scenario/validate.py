@@ -169,7 +169,8 @@ class _Builder:
         if defaults & {g.version for g in gateways}:
             self.report(where + ("routes",), "a default route and a "
                         "`gateway` of one family both given; keep one")
-        services = tuple(self._service(where + ("services", i), s)
+        ours = not (spec.get("image") or spec.get("build"))
+        services = tuple(self._service(where + ("services", i), s, ours)
                          for i, s in enumerate(spec.get("services", [])))
         for i, rule in enumerate(spec.get("firewall", [])):
             commands.split(where + ("firewall", i), rule, self.report)
@@ -239,10 +240,10 @@ class _Builder:
                                    self.networks.values(), self.report)
         return model.Route(to, via) if via and to else None
 
-    def _service(self, where, spec):
+    def _service(self, where, spec, ours):
         run = spec if isinstance(spec, str) else spec["run"]
         spot = where if isinstance(spec, str) else where + ("run",)
-        program = commands.check(spot, run, self, self.report)
+        program = commands.check(spot, run, self, self.report, ours)
         ready = spec.get("ready") if isinstance(spec, dict) else None
         return model.Service(run, self._ready(where + ("ready",), ready,
                                               program), program)
@@ -309,8 +310,10 @@ class _Builder:
                 self.report(where + ("on",), f"no host named {host!r}"
                             f"{hint(host, self.hosts)}; hosts are "
                             f"{', '.join(self.hosts)}")
+        ours = all(h in self.hosts and not (self.hosts[h].image or
+                                            self.hosts[h].build) for h in on)
         program = commands.check(where + ("run",), spec["run"], self,
-                                 self.report)
+                                 self.report, ours)
         expect = tuple(expectations(where + ("expect",),
                                     spec.get("expect", {}), program,
                                     self.report))
