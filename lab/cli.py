@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import compose, engine as engines, interrupts, plan as plans, runner
 from . import doctor, grade, runs, runset
-from .agent import contract
+from .agent import contract, programs
 from .errors import RunFailed, ScenarioInvalid, SocklabError
 from .progress import Progress
 from .report import evidence, topology
@@ -99,8 +99,16 @@ def cmd_exec(args):
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ScenarioInvalid(["socklab exec: give a command after --"])
-    return engine.attached(container, command, sys.stdout.buffer,
+    code = engine.attached(container, command, sys.stdout.buffer,
                            sys.stderr.buffer)
+    if code is None:
+        print(f"socklab: there is no `{command[0]}` in {args.host}; "
+              f"socklab's hosts have {', '.join(contract.TOOLS)} and the "
+              f"built-in programs ({', '.join(sorted(programs.build()))})"
+              " (a host of an image of yours: what its PATH has)",
+              file=sys.stderr)
+        return 127
+    return code
 
 
 def cmd_shell(args):

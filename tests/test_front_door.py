@@ -197,6 +197,12 @@ def test_a_lab_by_hand(nothing_left):
                        "exit 5").returncode == 5
         assert socklab("exec", "router-chain", "zz", "--",
                        "true").returncode == 2
+        # A command the host lacks: one line naming what it has.
+        missing = socklab("exec", "router-chain", "a", "--", "traceroute")
+        assert missing.returncode == 127 and missing.stdout == ""
+        assert missing.stderr.startswith("socklab: there is no `traceroute` "
+                                         "in a; socklab's hosts have ping, ")
+        assert len(missing.stderr.splitlines()) == 1
         logs = socklab("logs", "router-chain", "b").stdout
         assert '"peer": "a"' in logs
         _follows("router-chain")

@@ -57,3 +57,11 @@ def test_no_program_of_the_host_image_reads_as_a_misspelt_builtin():
     assert {"ping", "nc", "tcp-server"} <= names, listed.stderr
     assert {n: close_to_builtin(n, PROGRAMS) for n in names
             if close_to_builtin(n, PROGRAMS)} == {}
+
+
+def test_the_tools_exec_names_are_those_the_image_is_checked_for():
+    from pathlib import Path
+    from lab.agent import contract
+    dockerfile = (Path(__file__).parents[1] / "lab" / "Dockerfile").read_text()
+    checked = dockerfile.split("for tool in ", 1)[1].split(";", 1)[0].split()
+    assert set(contract.TOOLS) - {"python3", "bash"} <= set(checked)

@@ -15,6 +15,12 @@ WIRE = "socklab-wire"        # the run's wiring helper (wire.py)
 DELAY = "socklab-delay"      # holds delayed packets (delayd.py)
 
 # Lines the orchestrator waits for in a host's log and a step's stderr.
+# What a person finds in every host of socklab's image besides the built-in
+# programs (the Dockerfile checks each is there; `socklab exec` names them
+# when a command is not).
+TOOLS = ("ping", "tracepath", "nc", "ip", "iptables", "tcpdump", "ps",
+         "python3", "bash")
+
 INIT_READY = "socklab-init: ready"
 INIT_FAILED = "socklab-init: failed:"
 STEP_READY = "socklab-step: ready"

@@ -100,9 +100,10 @@ class Engine(Protocol):
         """The container of a lab's host; NotFound naming its hosts."""
 
     def attached(self, container: str, argv: List[str], out: BinaryIO,
-                 err: BinaryIO) -> int:
+                 err: BinaryIO) -> Optional[int]:
         """Run argv in the container from the scenario's folder, copying
-        its output as it comes; return its exit status."""
+        its output as it comes; return its exit status (None: no such
+        command there)."""
 
     def engine_url(self, container: str) -> Optional[str]:
         """The DOCKER_HOST that reaches the container (None: the one this

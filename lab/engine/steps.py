@@ -87,14 +87,25 @@ def tool(api, host, argv):
 
 def attached(api, container, argv, out, err):
     """Run argv in the container from the scenario's directory, copying its
-    output as it comes; return its exit status."""
+    output as it comes; return its exit status, or None if there is no
+    such command there (the runtime's own message left out: the caller
+    says what the host has)."""
     exec_id = api.exec_create(container, argv,
                               workdir=contract.WORKDIR)["Id"]
+    missing = False
     for chunk_out, chunk_err in api.exec_start(exec_id, stream=True,
                                                demux=True):
+        # runc's answer to a command not on the PATH comes as the exec's
+        # only output: "OCI runtime exec failed: ... executable file not
+        # found in $PATH: unknown".
+        if chunk_out and chunk_out.startswith(b"OCI runtime exec failed") \
+                and b"executable file not found" in chunk_out:
+            missing = True
+            continue
         for stream, chunk in ((out, chunk_out), (err, chunk_err)):
             if chunk:
                 stream.write(chunk)
                 stream.flush()
-    return api.exec_inspect(exec_id)["ExitCode"]
+    code = api.exec_inspect(exec_id)["ExitCode"]
+    return None if missing else code
 
