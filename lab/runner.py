@@ -236,7 +236,8 @@ def claimed(engine, plan, say):
 
 def bring_up(engine, plan, progress):
     with progress.phase(f"{plan.scenario}: bringing up {len(plan.hosts)} "
-                        f"hosts on {len(plan.networks)} networks"):
+                        f"hosts on {len(plan.networks)} networks"), \
+            timings.phase("up"):
         engine.up(plan)
 
 
