@@ -18,6 +18,7 @@ internal network hands out. Overlapping subnets take turns (runs.py).
 Both answer the same questions, so the engine never asks which it has.
 """
 import concurrent.futures
+import threading
 from dataclasses import dataclass
 from ipaddress import ip_network
 
@@ -79,6 +80,8 @@ class Wired:
     def __init__(self, api):
         self.api = api
         self.helpers = {}  # run id -> Future of its Wiring
+        self.files = {}    # run id -> the folder of its hosts and resolv.conf
+        self.lock = threading.Lock()
 
     def make_networks(self, plan, image):
         """Start the run's wiring helper and make the networks' bridges with
@@ -101,6 +104,7 @@ class Wired:
 
     def finish(self, run_id):
         """Forget the run's helper; return it if it had a working one."""
+        self.files.pop(run_id, None)
         helper = self.helpers.pop(run_id, None)
         return helper.result() if helper and not helper.exception() \
             else None
@@ -112,15 +116,25 @@ class Wired:
         # is read-only).
         environment = {**host.environment, contract.LINKS: " ".join(
             f"{link.inside}={link.address}" for link in host.links)}
-        folder = runs.host_files(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / host.name).write_text(hosts_file(host.extra_hosts))
-        (folder / "resolv.conf").write_text(RESOLV_CONF)
+        folder = self._names(run_id, host.extra_hosts)
         return Options("none", sysctls(host), None, environment, None,
                        True, {
-            str(folder / host.name): {"bind": "/etc/hosts", "mode": "ro"},
+            str(folder / "hosts"): {"bind": "/etc/hosts", "mode": "ro"},
             str(folder / "resolv.conf"): {"bind": "/etc/resolv.conf",
                                           "mode": "ro"}})
+
+    def _names(self, run_id, table):
+        """The run's folder of /etc/hosts and resolv.conf, written once:
+        every host has the same names, and a file each was a quadratic
+        cost (1,000 hosts, 2,000 lines each)."""
+        with self.lock:
+            if run_id not in self.files:
+                folder = runs.host_files(run_id)
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "hosts").write_text(hosts_file(table))
+                (folder / "resolv.conf").write_text(RESOLV_CONF)
+                self.files[run_id] = folder
+            return self.files[run_id]
 
     def created(self, container, host):
         """Nothing: the host is plugged in once started."""
