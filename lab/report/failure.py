@@ -55,10 +55,21 @@ def _step(result):
         lines.append(f"  result: {json.dumps(shown, ensure_ascii=False)}")
     for stream in ("stdout", "stderr"):
         text = (result.fields.get(stream) or "").strip()
-        if text:
+        if text and not (stream == "stdout" and _is_result(text, shown)):
             lines.append(f"  {stream}: {tail(text, 10)}")
     lines += [note_lines(note, "  ") for note in result.ended]
     return lines
+
+
+def _is_result(text, shown):
+    """Is a built-in's stdout its result line, already shown as such?"""
+    try:
+        said = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(said, dict) and all(shown.get(k) == v
+                                          for k, v in said.items()
+                                          if v not in (None, ""))
 
 
 def explain(report):
