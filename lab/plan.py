@@ -9,7 +9,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from . import labels as keys, runs
-from .agent import contract
+from .agent import contract, firewall
 
 
 @dataclass(frozen=True)
@@ -94,17 +94,19 @@ def new_run_id():
     return secrets.token_hex(4)
 
 
-def spare_address(network, hosts):
-    """The highest address of the subnet no host uses: Docker's IPAM wants a
-    gateway, and the scenario's own addresses (often .1) must stay free."""
-    used = {h.address_on(network.name) for h in hosts}
-    last = network.subnet.broadcast_address
+def spare_address(network, hosts, subnet=None):
+    """The highest address of the subnet (by default the network's first)
+    no host uses: Docker's IPAM wants a gateway, and the scenario's own
+    addresses (often .1) must stay free."""
+    subnet = subnet or network.subnet
+    used = {a for h in hosts for a in h.addresses_on(network.name)}
+    last = subnet.broadcast_address
     for offset in range(1, len(used) + 2):  # at most len(used) are taken
         address = last - offset
-        if address not in used and address in network.subnet and \
-                address != network.subnet.network_address:
+        if address not in used and address in subnet and \
+                address != subnet.network_address:
             return str(address)
-    raise ValueError(f"no spare address in {network.subnet}")
+    raise ValueError(f"no spare address in {subnet}")
 
 
 def names(scenario):
@@ -187,6 +189,7 @@ def build_tag(folder):
 
 def host_config(host, scenario):
     """What socklab-init, inside the host, needs to know (SOCKLAB_HOST)."""
+    ipv6 = has_ipv6(scenario, host)
     routes = [{"to": "default", "via": str(g)} for g in host.gateways]
     routes += [{"to": r.to, "via": str(r.via)} for r in host.routes]
     services = []
@@ -197,9 +200,16 @@ def host_config(host, scenario):
         services.append({"run": service.run, "ready": check,
                          "timeout": ready.timeout})
     return {"routes": routes, "services": services,
-            "firewall": list(host.firewall), "net_admin": host.net_admin,
+            "firewall": [pair for rule in host.firewall
+                         for pair in firewall.tools(rule, ipv6)],
+            "net_admin": host.net_admin,
             "impair": impairments(scenario, host), "forward": host.forward,
             "capture": host.capture}
+
+
+def has_ipv6(scenario, host):
+    """One of the host's networks has IPv6: IPv6 is on in the host."""
+    return any(scenario.network(n).subnet_for(6) for n, _ in host.addresses)
 
 
 def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
@@ -253,8 +263,7 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
                                if in_image(host, s)),
             netns=keys.sidecar(run_id, host.name) if image else container,
             sidecar_labels={**labels, keys.NETNS: host.name},
-            ipv6=any(scenario.network(n).subnet_for(6)
-                     for n, _ in host.addresses)))
+            ipv6=has_ipv6(scenario, host)))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),
