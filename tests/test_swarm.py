@@ -388,6 +388,18 @@ def test_hosts_spread_over_two_engines_and_the_library_passes(
 
 
 @pytest.mark.docker
+def test_ipv6_lessons_pass_across_two_engines(swarm, two_engines, tmp_path):
+    """Docker 20.10's overlays get IPv4 pools only (swarm.py says why); the
+    hosts add their IPv6 addresses, the nodes' VXLAN devices learn the
+    other nodes' IPv6 neighbours, an IPv6-only network gets an IPv4
+    stand-in its hosts drop. The lessons spread over both engines (every
+    other host on the second): IPv6 crosses between them."""
+    _run("scenarios/dual-stack.yaml", "scenarios/ipv6-routed.yaml",
+         "--results", tmp_path)
+    assert _engines_leftovers(two_engines.api) == []
+
+
+@pytest.mark.docker
 def test_students_programs_run_on_the_second_engine(swarm, two_engines,
                                                     tmp_path):
     """The scenario's folder reaches a host on an engine where none of this

@@ -25,7 +25,7 @@ from ..errors import EnvironmentUnusable, RunFailed
 from . import captures, inventory, userimage
 from .api import docker_errors, parallel, remove_container, together
 from .docker import DockerEngine
-from .placement import Node, address_of, place, spare_range
+from .placement import Node, address_of, neighbours, place, spare_range
 
 ENGINE_LABEL = "socklab.engine"  # on a swarm node: its engine's URL
 
@@ -153,9 +153,15 @@ class SwarmEngine:
                 if h.name in placed and net.docker_name in dict(h.attachments)}
 
     def _network(self, net, used):
+        # IPv4 only, whatever the scenario's families: Docker 20.10's IPv6
+        # on an attachable overlay gives a container an address of the
+        # pool's, not the one asked for, and the same one on two nodes
+        # (for-linux#973); with no IPv4 pool one cannot attach at all
+        # (moby#48116). The overlay carries any frame: hosts add their
+        # IPv6 addresses themselves (links.sh), as on one engine.
         ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
-            subnet=net.subnet, gateway=net.gateway,
-            iprange=spare_range(net.subnet, used, net.gateway,
+            subnet=net.subnet4, gateway=net.gateway4,
+            iprange=spare_range(net.subnet4, used, net.gateway4,
                                 len(self.nodes)))])
         self.api.create_network(
             net.docker_name, driver="overlay", internal=True, attachable=True,
@@ -186,13 +192,16 @@ class SwarmEngine:
         entry, so a broadcast frame never leaves its node (measured:
         subnet-directed and 255.255.255.255 alike). An all-zero entry per
         other node makes the device copy broadcasts to each of them, inside
-        this network's VXLAN only, as a LAN would."""
+        this network's VXLAN only, as a LAN would. And the IPv6 neighbours
+        on other nodes (placement.neighbours)."""
         nodes = self._nodes_on(plan, net)
+        placed = self.placed.get(plan.run_id, {})
         for node in nodes if len(nodes) > 1 else ():
             others = [n.address for n in nodes if n is not node]
-            script = "; ".join(
+            script = "; ".join([
                 f"bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst {a}"
-                for a in others)
+                for a in others] + neighbours(net, [
+                    h for h in plan.hosts if placed.get(h.name) is not node]))
             api = node.engine.api
             helper = self._in_overlay(net, node, ["sh", "-ec", script],
                                       {keys.HELPER: keys.FLOOD})
