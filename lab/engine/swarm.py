@@ -167,22 +167,28 @@ class SwarmEngine:
             net.docker_name, driver="overlay", internal=True, attachable=True,
             ipam=ipam, labels=net.labels, check_duplicate=True)
 
-    def _in_overlay(self, net, node, argv, labels):
+    def _in_overlay(self, net, node, argv, labels, sysctls=False):
         """Start a helper on the node, in the namespace Docker keeps there
-        for the overlay (1-<first 10 of its id>); return its id."""
+        for the overlay (1-<first 10 of its id>); return its id. With
+        `sysctls`, its /proc/sys is writable (Docker mounts it read-only):
+        what it writes under net/ is the overlay namespace's, the one it
+        entered."""
         netns = "/run/docker/netns/1-" + \
             self.api.inspect_network(net.docker_name)["Id"][:10]
         api = node.engine.api
+        host_config = api.create_host_config(
+            # setns(2) needs SYS_ADMIN; not --privileged: some machines
+            # (these) withhold a capability it would ask for.
+            network_mode="host", cap_add=["SYS_ADMIN", "NET_ADMIN",
+                                          "NET_RAW"],
+            binds={"/run/docker/netns": {"bind": "/run/docker/netns",
+                                         "mode": "ro"}})
+        if sysctls:
+            host_config["ReadonlyPaths"] = []
         container = api.create_container(
             self.image, labels={**net.labels, **labels},
             command=["nsenter", f"--net={netns}", *argv],
-            host_config=api.create_host_config(
-                # setns(2) needs SYS_ADMIN; not --privileged: some
-                # machines (these) withhold a capability it would ask for.
-                network_mode="host", cap_add=["SYS_ADMIN", "NET_ADMIN",
-                                              "NET_RAW"],
-                binds={"/run/docker/netns": {"bind": "/run/docker/netns",
-                                             "mode": "ro"}}))["Id"]
+            host_config=host_config)["Id"]
         api.start(container)
         return container
 
@@ -198,18 +204,20 @@ class SwarmEngine:
         placed = self.placed.get(plan.run_id, {})
         for node in nodes if len(nodes) > 1 else ():
             others = [n.address for n in nodes if n is not node]
+            six = neighbours(net, [h for h in plan.hosts
+                                   if placed.get(h.name) is not node])
             script = "; ".join([
                 f"bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst {a}"
-                for a in others] + neighbours(net, [
-                    h for h in plan.hosts if placed.get(h.name) is not node]))
+                for a in others] + six)
             api = node.engine.api
             helper = self._in_overlay(net, node, ["sh", "-ec", script],
-                                      {keys.HELPER: keys.FLOOD})
+                                      {keys.HELPER: keys.FLOOD}, bool(six))
             try:
                 if api.wait(helper, timeout=60)["StatusCode"]:
                     raise RunFailed(
-                        f"could not let broadcasts on {net.name} cross to "
-                        f"other nodes from {node.name}: "
+                        f"could not let broadcasts{' and IPv6' * bool(six)}"
+                        f" on {net.name} cross to other nodes from "
+                        f"{node.name}: "
                         + api.logs(helper).decode("utf-8", "replace"))
             finally:
                 remove_container(api, helper)
