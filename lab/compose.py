@@ -1,7 +1,11 @@
 """A scenario as a compose file, for `docker-compose up -d` labs.
 
 The same host image, addresses, routes, names and services as `socklab
-run`, from the same plan functions. A `hostfw` service sets the host's
+run`, from the same plan functions. IPv6 as on a swarm's overlays
+(engine/swarm.py): Docker's networks get IPv4 pools (an IPv6-only one a
+stand-in), the hosts' inits add their IPv6 addresses and drop stand-ins.
+With enable_ipv6 Docker 20.10 would put the IPv6 gateway on the machine's
+bridge, and give a host an IPv6 address the scenario does not. A `hostfw` service sets the host's
 DOCKER-USER rule for each lab bridge when the lab starts (lab hosts wait for
 it) and removes it when `docker-compose down` stops it.
 """
@@ -11,9 +15,9 @@ import os
 import yaml
 
 from . import labels as keys, plan as plans
-from .errors import ScenarioInvalid
 from .agent import contract
 from .engine.image import CONTEXT, DOCKERFILE, OFFLINE_BASE
+from .engine.networking import sysctls
 
 IMAGE = "socklab-host:latest"
 # docker-compose 1.29 starts each service in a task holding one of its 64
@@ -58,12 +62,6 @@ def _dockerfile():
 def export(scenario, base_dir="."):
     """The compose file (text) for `scenario`; paths relative to base_dir,
     where the file is meant to be saved."""
-    ipv6 = [n for n in scenario.networks if n.subnet_for(6)]
-    if ipv6:  # Docker's networks would need enable_ipv6 and more: not yet
-        raise ScenarioInvalid([
-            f"{scenario.path}: networks.{n.name}.subnet: socklab compose "
-            "exports IPv4 labs only for now; run this one with `socklab "
-            "run` or `socklab up`" for n in ipv6])
     labels = {keys.SCENARIO: scenario.name,
               keys.MODE: keys.COMPOSE_MODE}
     bridges = [bridge(scenario.name, n.name) for n in scenario.networks]
@@ -78,14 +76,16 @@ def export(scenario, base_dir="."):
             tag=TAG, name=scenario.name, bridges=" ".join(bridges)).strip()],
     }}
     # The hosts as a run would make them: same environment, names, limits.
-    for host in plans.make(scenario, "compose", mode="compose").hosts:
+    made = plans.make(scenario, "compose", mode="compose")
+    for host in made.hosts:
         folder = _relative(scenario.directory, base_dir)
         if not host.own_image:  # socklab's image holds its network
             services[host.name] = _app(host, folder, base_dir, labels)
         services[host.name if host.own_image else f"{host.name}-net"] = {
             "image": IMAGE, "hostname": host.name, "init": True,
             "depends_on": ["hostfw"], "cap_add": ["NET_ADMIN"],
-            "sysctls": {"net.ipv4.ip_forward": "1" if host.forward else "0"},
+            "sysctls": {"net.ipv4.ip_forward": "1" if host.forward else "0",
+                        **sysctls(host)},
             "pids_limit": host.limits.pids,
             "mem_limit": host.limits.memory,
             "memswap_limit": host.limits.memory,
@@ -95,8 +95,11 @@ def export(scenario, base_dir="."):
             "extra_hosts": [f"{n}:{a}" for a, n in
                             plans.name_lines(host.extra_hosts)],
             "environment": host.environment,
-            "networks": {n: {"ipv4_address": str(a)} for n, a in
-                         scenario.host(host.name).interfaces},
+            # IPv4 as Docker gives it; IPv6 added by the host's init from
+            # SOCKLAB_ADDRESSES, as on a swarm's overlays (module doc).
+            "networks": {n: {"ipv4_address": a} for n, a in zip(
+                [n for n, _ in scenario.host(host.name).addresses],
+                [a for _, a in host.attachments])},
             "labels": {**labels, keys.HOST: host.name} if host.own_image
             else {**labels, keys.NETNS: host.name},
         }
@@ -105,11 +108,10 @@ def export(scenario, base_dir="."):
             "driver": "bridge", "internal": True,
             "driver_opts": {"com.docker.network.bridge.name": br,
                             "com.docker.network.bridge.inhibit_ipv4": "true"},
-            "ipam": {"config": [{
-                "subnet": str(n.subnet),
-                "gateway": plans.spare_address(n, scenario.hosts)}]},
+            "ipam": {"config": [{"subnet": n.subnet4,
+                                 "gateway": n.gateway4}]},
             "labels": {**labels, keys.NETWORK: n.name}}
-        for n, br in zip(scenario.networks, bridges)}
+        for n, br in zip(made.networks, bridges)}
     header = (f"# {scenario.name}: exported by `socklab compose "
               f"{_relative(scenario.path, base_dir)}`; do not edit by hand.\n"
               "# docker-compose up -d   then   docker-compose exec HOST CMD"

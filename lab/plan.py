@@ -2,6 +2,7 @@
 addresses, each host's configuration. Pure data, unit-tested without Docker.
 """
 import hashlib
+import ipaddress
 import json
 import re
 import secrets
@@ -9,7 +10,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from . import labels as keys, runs
-from .agent import contract
+from .agent import contract, firewall
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,12 @@ class NetworkPlan:
     gateway: str      # reserved for Docker's IPAM; inhibited on the bridge
     labels: dict
     capture: bool = False
+    # Where Docker attaches hosts (a swarm's overlays): the IPv4 subnet its
+    # IPAM is given, the scenario's or, for an IPv6-only network, a stand-in
+    # (stand_in()), and its reserved address. Docker gives hosts IPv4 only
+    # there; socklab's init adds the IPv6 addresses (README: Several engines)
+    subnet4: str = ""
+    gateway4: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ class Link:
 class HostPlan:
     name: str
     container: str
-    attachments: tuple  # ((docker network name, address), ...); first first
+    attachments: tuple  # ((docker network name, IPv4 address), ...), first
+    #                     first: what Docker gives where it attaches hosts
     extra_hosts: dict   # name -> address, written into /etc/hosts; a name
     #                     with several addresses has them space-separated
     environment: dict
@@ -99,17 +107,64 @@ def new_run_id():
             return run_id
 
 
-def spare_address(network, hosts):
-    """The highest address of the subnet no host uses: Docker's IPAM wants a
-    gateway, and the scenario's own addresses (often .1) must stay free."""
-    used = {h.address_on(network.name) for h in hosts}
-    last = network.subnet.broadcast_address
+def spare_address(network, hosts, subnet=None):
+    """The highest address of the subnet (by default the network's first)
+    no host uses: Docker's IPAM wants a gateway, and the scenario's own
+    addresses (often .1) must stay free."""
+    subnet = subnet or network.subnet
+    used = {a for h in hosts for a in h.addresses_on(network.name)}
+    last = subnet.broadcast_address
     for offset in range(1, len(used) + 2):  # at most len(used) are taken
         address = last - offset
-        if address not in used and address in network.subnet and \
-                address != network.subnet.network_address:
+        if address not in used and address in subnet and \
+                address != subnet.network_address:
             return str(address)
-    raise ValueError(f"no spare address in {network.subnet}")
+    raise ValueError(f"no spare address in {subnet}")
+
+
+# RFC 2544's benchmarking range: never a scenario's (not private), never
+# routed; an IPv6-only network's stand-in IPv4 subnet comes from it.
+STAND_INS = ipaddress.IPv4Network("198.18.0.0/15")
+
+
+def stand_in(run_id, network, hosts):
+    """(IPv4 subnet, its reserved address) for a network Docker attaches
+    hosts to: the network's own, or for an IPv6-only one a /24 (/20 past
+    200 hosts) of STAND_INS chosen by the run and network, since Docker
+    20.10 makes no network without IPv4 (a swarm's cannot be attached to;
+    moby#48116). Runs whose stand-ins clash take turns (runner.claimed)."""
+    if network.subnet_for(4):
+        subnet = network.subnet_for(4)
+        return subnet, spare_address(network, hosts, subnet)
+    on = [h for h in hosts if h.addresses_on(network.name)]
+    prefix = 24 if len(on) < 200 else 20
+    digest = hashlib.sha1(f"{run_id}/{network.name}".encode()).digest()
+    index = int.from_bytes(digest[:4], "big") % 2 ** (prefix - 15)
+    subnet = ipaddress.IPv4Network(
+        (int(STAND_INS.network_address) + index * 2 ** (32 - prefix),
+         prefix))
+    return subnet, str(subnet.broadcast_address - 1)
+
+
+def attached_addresses(scenario, run_id, host):
+    """{network: IPv4 address} Docker gives the host where it attaches it:
+    its own on the network, else a free one (the lowest; stand-in
+    subnets are numbered by host), which its init removes."""
+    found = {}
+    for network, addresses in host.addresses:
+        net = scenario.network(network)
+        mine = [a for a in addresses if a.version == 4]
+        if mine:
+            found[network] = str(mine[0])
+            continue
+        on = [h for h in scenario.hosts if h.addresses_on(network)]
+        subnet, reserved = stand_in(run_id, net, on)
+        taken = {str(a) for h in on for a in h.addresses_on(network)}
+        free = (str(a) for a in subnet.hosts()
+                if str(a) not in taken and str(a) != reserved)
+        for _ in range(on.index(host) + 1):
+            found[network] = next(free)
+    return found
 
 
 def names(scenario):
@@ -192,6 +247,7 @@ def build_tag(folder):
 
 def host_config(host, scenario):
     """What socklab-init, inside the host, needs to know (SOCKLAB_HOST)."""
+    ipv6 = has_ipv6(scenario, host)
     routes = [{"to": "default", "via": str(g)} for g in host.gateways]
     routes += [{"to": r.to, "via": str(r.via)} for r in host.routes]
     services = []
@@ -202,9 +258,16 @@ def host_config(host, scenario):
         services.append({"run": service.run, "ready": check,
                          "timeout": ready.timeout})
     return {"routes": routes, "services": services,
-            "firewall": list(host.firewall), "net_admin": host.net_admin,
+            "firewall": [pair for rule in host.firewall
+                         for pair in firewall.tools(rule, ipv6)],
+            "net_admin": host.net_admin,
             "impair": impairments(scenario, host), "forward": host.forward,
             "capture": host.capture}
+
+
+def has_ipv6(scenario, host):
+    """One of the host's networks has IPv6: IPv6 is on in the host."""
+    return any(scenario.network(n).subnet_for(6) for n, _ in host.addresses)
 
 
 def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
@@ -217,8 +280,10 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
                     bridge=keys.bridge(run_id, index), subnet=str(n.subnet),
                     gateway=spare_address(n, scenario.hosts),
                     labels={**labels, keys.NETWORK: n.name},
-                    capture=n.capture)
-        for index, n in enumerate(scenario.networks))
+                    capture=n.capture, subnet4=str(four[0]),
+                    gateway4=four[1])
+        for index, n in enumerate(scenario.networks)
+        for four in [stand_in(run_id, n, scenario.hosts)])
     docker_net = {n.name: n.docker_name for n in networks}
     bridge = {n.name: n.bridge for n in networks}
     table = names(scenario)
@@ -239,10 +304,18 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
         }
         image = host.image or (build_tag(host.build) if host.build else "")
         container = keys.container(run_id, host.name)
+        docker_given = attached_addresses(scenario, run_id, host)
+        # Where Docker attaches the host: which interface (by the IPv4
+        # address Docker gave it) has which addresses instead (links.sh).
+        environment[contract.ADDRESSES] = " ".join(
+            f"{docker_given[n]}={link_addresses(scenario, host, n)}"
+            for n, _ in host.addresses
+            if link_addresses(scenario, host, n) != f"{docker_given[n]}/"
+            f"{scenario.network(n).subnet.prefixlen}")
         hosts.append(HostPlan(
             name=host.name, container=container,
-            attachments=tuple((docker_net[n], str(a))
-                              for n, a in host.interfaces),
+            attachments=tuple((docker_net[n], docker_given[n])
+                              for n, _ in host.interfaces),
             extra_hosts=table, environment=environment,
             forward=host.forward, net_admin=host.net_admin,
             labels={**labels, keys.HOST: host.name},
@@ -258,8 +331,7 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
                                if in_image(host, s)),
             netns=keys.sidecar(run_id, host.name) if image else container,
             sidecar_labels={**labels, keys.NETNS: host.name},
-            ipv6=any(scenario.network(n).subnet_for(6)
-                     for n, _ in host.addresses)))
+            ipv6=has_ipv6(scenario, host)))
     return Plan(run_id=run_id, scenario=scenario.name,
                 directory=str(scenario.directory), mode=mode, labels=labels,
                 networks=networks, hosts=tuple(hosts),

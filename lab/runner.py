@@ -225,8 +225,10 @@ def claimed(engine, plan, say):
     """Hold the run's registration (first waiting while a live run uses
     one of its subnets, or its results folder), having swept what dead
     runs left."""
-    subnets = [n.subnet for n in plan.networks] if engine.subnets_clash \
-        else []  # one engine: labs of one scenario run side by side
+    # An IPv6-only network's IPv4 stand-in too (plan.stand_in), on
+    # Docker's networks; one engine: labs of one scenario run side by side.
+    subnets = [s for n in plan.networks for s in dict.fromkeys(
+        (n.subnet, n.subnet4))] if engine.subnets_clash else []
     with runs.registered(plan.run_id, plan.scenario, subnets, say,
                          plan.evidence):
         with timings.phase("sweep"):

@@ -1,6 +1,7 @@
 """The front door: every command's help, the topology picture, the JSON
 Schema, compose export (kept identical, accepted, working), labs by hand,
 report.html in a real browser, progress on a terminal and off it."""
+import ipaddress
 import json
 import re
 import shutil
@@ -12,9 +13,9 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
+import yaml
 
 from lab.compose import export
-from lab.errors import ScenarioInvalid
 from lab.report import topology
 from lab.scenario import load_scenario, schema
 from tests.conftest import ROOT, on_a_terminal, socklab
@@ -128,15 +129,30 @@ def test_a_large_export_says_how_compose_avoids_its_deadlock(write):
     assert "COMPOSE_PARALLEL_LIMIT" not in (ROOT / "compose.yaml").read_text()
 
 
+def test_an_ipv6_lab_exports_with_ipv4_pools_and_its_addresses_in_hosts():
+    # Was refused (exit 2); now: Docker's networks get IPv4 (an IPv6-only
+    # one a stand-in of 198.18.0.0/15), each host its IPv6 addresses in
+    # SOCKLAB_ADDRESSES for its init, keyed by the IPv4 Docker gives it.
+    text = export(load_scenario(ROOT / "scenarios/ipv6-routed.yaml"))
+    lab = yaml.safe_load(text)
+    six = lab["networks"]["six"]["ipam"]["config"]
+    assert len(six) == 1 and ipaddress.ip_network(six[0]["subnet"]) \
+        .subnet_of(ipaddress.ip_network("198.18.0.0/15"))
+    assert "enable_ipv6" not in lab["networks"]["six"]
+    v6 = lab["services"]["v6"]
+    given = v6["networks"]["six"]["ipv4_address"]
+    assert ipaddress.ip_address(given) in ipaddress.ip_network(
+        six[0]["subnet"])
+    assert v6["environment"]["SOCKLAB_ADDRESSES"] == \
+        f"{given}=fd00:72:2::10/64"
+    router = lab["services"]["router"]["environment"]["SOCKLAB_ADDRESSES"]
+    assert "10.72.1.1=10.72.1.1/24,fd00:72:1::1/64" in router.split()
+    assert lab["services"]["v4"]["environment"]["SOCKLAB_ADDRESSES"] == ""
+
+
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
 def test_docker_compose_accepts_every_export(path, tmp_path):
     scenario = load_scenario(path)
-    if any(n.subnet_for(6) for n in scenario.networks):
-        # IPv6 labs are not exported yet (README, "IPv6 and multicast"):
-        # refused as such, never a compose file that would half work.
-        with pytest.raises(ScenarioInvalid, match="IPv4 labs only"):
-            export(scenario, base_dir=tmp_path)
-        return
     (tmp_path / "compose.yaml").write_text(
         export(scenario, base_dir=tmp_path))
     done = subprocess.run(["docker-compose", "-f", "compose.yaml", "config",

@@ -124,3 +124,38 @@ steps:
 """)
     done = socklab("run", "--results", tmp_path, path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.docker
+def test_firewall_rules_close_a_port_in_both_families(write, tmp_path):
+    # Before: the rules went to iptables only, so IPv6 connected past them.
+    path = write("""\
+name: h17-fw6
+networks:
+  dual: {subnet: [10.76.1.0/24, "fd00:76:1::/64"]}
+hosts:
+  s:
+    interfaces: {dual: [10.76.1.10, "fd00:76:1::10"]}
+    services: [tcp-server --port 9000, tcp-server --port 9001,
+               tcp-server --port 9002]
+    firewall:
+      - -A INPUT -p tcp --dport 9001 -j REJECT --reject-with icmp-port-unreachable
+      - -A INPUT -p tcp --dport 9002 -j DROP
+      - -A INPUT -s fd00:76:1::20 -p tcp --dport 9000 -j REJECT
+  c: {interfaces: {dual: [10.76.1.20, "fd00:76:1::20"]}}
+steps:
+  - {on: c, run: connect --to s:9001 --family 4, expect: {outcome: refused}}
+  - {on: c, run: connect --to s:9001 --family 6,
+     expect: {outcome: refused, address: "fd00:76:1::10"}}
+  - {on: c, run: connect --to s:9002 --family 4 --timeout 2,
+     expect: {outcome: timeout}}
+  - {on: c, run: connect --to s:9002 --family 6 --timeout 2,
+     expect: {outcome: timeout}}
+  - name: a rule naming an IPv6 address holds for IPv6 only
+    on: c
+    run: connect --to s:9000 --family 6
+    expect: {outcome: refused}
+  - {on: c, run: connect --to s:9000 --family 4, expect: {outcome: connected}}
+""")
+    done = socklab("run", "--results", tmp_path, path)
+    assert done.returncode == 0, done.stdout + done.stderr

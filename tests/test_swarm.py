@@ -9,6 +9,7 @@ address pool is inside ranges these tests own:
     10.254.0.0/24  docker_gwbridge on the machine (10.254.1.0/24 in the node)
 """
 import dataclasses
+import re
 import shutil
 import signal
 import subprocess
@@ -126,6 +127,18 @@ def test_dockers_own_addresses_are_kept_clear_of_the_scenarios():
     # No room at all: Docker chooses (and may race a host's address).
     assert spare_range("10.1.0.0/30", ["10.1.0.1", "10.1.0.2"],
                        "10.1.0.2", 1) is None
+
+
+def test_a_network_another_removal_took_first_counts_as_removed():
+    # A swarm manager says 500 "network ... not found", not 404, when
+    # another run's sweep removed the overlay while `down` was at it.
+    from lab.engine.inventory import _remove_network
+
+    class Manager:
+        def remove_network(self, network):
+            raise docker.errors.APIError(
+                "500 Server Error", explanation=f"network {network} not found")
+    assert _remove_network(Manager(), {"Id": "n9jq", "Name": "x"}) is None
 
 
 # --------------------------------------------------------- real swarms
@@ -384,6 +397,97 @@ def test_a_killed_swarm_run_is_swept_by_the_next(swarm, write, tmp_path):
 def test_hosts_spread_over_two_engines_and_the_library_passes(
         swarm, two_engines, tmp_path):
     _run(*LIBRARY, "--results", tmp_path)
+    assert _engines_leftovers(two_engines.api) == []
+
+
+def _overlay_ipv6(api, network, worker=False):
+    """What IPv6 the VXLAN device of an overlay has on one node (this
+    machine, the manager; or the second engine, in its container, which
+    `api`, the manager's, runs): its addresses, its neighbour entries and
+    the IPv6 packets it sent itself (its own counters), read in the
+    overlay's namespace."""
+    netns = "/run/docker/netns/1-" + api.inspect_network(network)["Id"][:10]
+    argv = ["nsenter", f"--net={netns}", "sh", "-c",
+            "ip -6 -o addr show dev vxlan0; ip -6 neigh show dev vxlan0; "
+            "grep -E '^(Ip6OutRequests|Icmp6OutMsgs) ' "
+            "/proc/net/dev_snmp6/vxlan0"]
+    if not worker:
+        return subprocess.run(argv, capture_output=True, text=True,
+                              check=True).stdout
+    run = api.exec_create("socklab-test-engine-2", argv)
+    out = api.exec_start(run["Id"]).decode()
+    assert api.exec_inspect(run["Id"])["ExitCode"] == 0, out
+    return out
+
+
+@pytest.mark.docker
+def test_ipv6_crosses_between_engines(swarm, two_engines, write, tmp_path):
+    """IPv6 only between a host on each engine, on an IPv6-only network
+    and on a dual-stack one where the host on the second engine has IPv6
+    only: Docker gives the overlays IPv4 pools only (swarm.py says why),
+    the hosts add their IPv6 addresses and drop their stand-ins, and each
+    node's VXLAN device answers for the other node's IPv6 neighbours
+    (placement.neighbours), with no address of its own and nothing sent."""
+    path = write("""
+        name: six-across
+        networks:
+          six: {subnet: "fd00:61::/64"}
+          dual: {subnet: [10.61.0.0/24, "fd00:62::/64"]}
+        hosts:
+          here:
+            interfaces: {six: "fd00:61::10", dual: [10.61.0.10, "fd00:62::10"]}
+            services: [tcp-server --port 9000]
+          there:
+            interfaces: {six: "fd00:61::11", dual: "fd00:62::11"}
+            node: engine-2
+        steps: []
+        """)
+    up = socklab("up", "--engine", "swarm", path, "--results", tmp_path,
+                 timeout=600)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        running = two_engines.api.containers(filters={
+            "label": "socklab.scenario=six-across"})
+        assert [c["Labels"]["socklab.host"] for c in running] == ["there"]
+
+        def on_there(*argv):
+            done = socklab("exec", "--engine", "swarm", "six-across",
+                           "there", "--", *argv)
+            assert done.returncode == 0, done.stdout + done.stderr
+            return done.stdout
+        # The IPv6-only network, by literal; the dual-stack one, by name.
+        assert '"replies": 1' in on_there(
+            "tcp-client", "--to", "[fd00:61::10]:9000", "--message", "hi")
+        assert '"address": "fd00:62::10"' in on_there(
+            "tcp-client", "--to", "here.dual:9000", "--message", "hi")
+        # Its stand-in IPv4 addresses went: it has IPv6 only.
+        assert on_there("ip", "-o", "-4", "addr", "show",
+                        "scope", "global") == ""
+        for name, six in (("six", "fd00:61::"), ("dual", "fd00:62::")):
+            network = swarm.api.networks(filters={"label": [
+                "socklab.scenario=six-across", f"socklab.network={name}"]})
+            for worker, peer in ((False, "11"), (True, "10")):
+                found = _overlay_ipv6(swarm.api, network[0]["Name"], worker)
+                assert f"{six}{peer} lladdr 02:42:" in found, found
+                assert " inet6 " not in found, found
+                sent = re.findall(
+                    r"^(?:Ip6OutRequests|Icmp6OutMsgs)\s+(\d+)", found, re.M)
+                assert sent == ["0", "0"], found
+    finally:
+        down = socklab("down", "--engine", "swarm", "six-across")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert _engines_leftovers(two_engines.api) == []
+
+
+@pytest.mark.docker
+def test_ipv6_lessons_pass_across_two_engines(swarm, two_engines, tmp_path):
+    """The dual-stack and routed IPv6 lessons with their hosts spread over
+    both engines (in file order, each to the engine with fewer so far):
+    IPv6 crosses between them, e.g. a dual-stack client's --family 6 and
+    literal connects, the router's forwarding to the server, and a group
+    reaching the listener on the other engine."""
+    _run("scenarios/dual-stack.yaml", "scenarios/ipv6-routed.yaml",
+         "--results", tmp_path)
     assert _engines_leftovers(two_engines.api) == []
 
 

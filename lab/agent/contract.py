@@ -28,6 +28,7 @@ STEP_READY = "socklab-step: ready"
 # A host's environment, written by lab/plan.py.
 HOST_CONFIG = "SOCKLAB_HOST"       # JSON: routes, services, firewall, ...
 LINKS = "SOCKLAB_LINKS"            # "eth0=A/LEN ..." where socklab wires it
+ADDRESSES = "SOCKLAB_ADDRESSES"    # "V4=A/LEN,B/LEN ..." where Docker does
 SIMPLE = "SOCKLAB_SIMPLE"          # "1": links and names are all it needs
 NAMES = "SOCKLAB_NAMES"            # JSON {address: host name}
 INTERFACES = "SOCKLAB_INTERFACES"  # JSON {network: "A" or "A B"}

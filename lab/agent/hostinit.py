@@ -200,8 +200,8 @@ def _capture():
 def _configure(config):
     try:
         netconf.routes(config)
-        for rule in config.get("firewall", []):
-            netconf.run("iptables", *shlex.split(rule))
+        for tool, rule in config.get("firewall", []):  # plan.py's pairs
+            netconf.run(tool, *shlex.split(rule))
         netconf.impairments(config)
         return _capture() if config.get("capture") else None
     except RuntimeError as exc:

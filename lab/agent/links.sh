@@ -40,4 +40,25 @@ for link in $SOCKLAB_LINKS; do
   batch="${batch}link set $name up
 "
 done
+[ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - 2>&1 || exit 1
+# A host Docker attached (a swarm's overlays): Docker gave each interface
+# only the IPv4 address socklab asked for ($SOCKLAB_ADDRESSES: "V4=A/LEN,
+# B/LEN ..." where the scenario gives it others): its IPv6 addresses are
+# added (nodad, as above), and a stand-in IPv4 address (an IPv6-only
+# network's, or on a dual-stack one where the host has IPv6 only) goes.
+batch=
+for entry in $SOCKLAB_ADDRESSES; do
+  given=${entry%%=*} list=${entry#*=}
+  line=$(ip -o -4 addr show | grep -F " inet $given/") || continue
+  set -- $line
+  name=$2 cidr=$4
+  IFS=, && set -- $list && IFS=' 	
+'
+  for one; do
+    case $one in *:*) batch="${batch}addr replace $one dev $name nodad
+" ;; esac
+  done
+  case ",$list," in *",$cidr,"*) ;; *) batch="${batch}addr del $cidr dev $name
+" ;; esac
+done
 [ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - 2>&1

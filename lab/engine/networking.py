@@ -165,14 +165,10 @@ class Attached:
     def make_networks(self, plan, image):
         """Docker's internal bridge networks, with no address on the
         machine's side; None (no helper)."""
-        if any(h.ipv6 for h in plan.hosts):
-            raise EnvironmentUnusable(
-                "IPv6 networks work on one engine only for now, not on a "
-                "swarm's overlays; run this scenario without --engine swarm")
         for net in plan.networks:
             ipam = docker.types.IPAMConfig(pool_configs=[
-                docker.types.IPAMPool(subnet=net.subnet,
-                                      gateway=net.gateway)])
+                docker.types.IPAMPool(subnet=net.subnet4,
+                                      gateway=net.gateway4)])
             try:
                 self.api.create_network(
                     net.docker_name, driver="bridge", internal=True,
@@ -230,7 +226,11 @@ class Attached:
     def create_options(self, host, run_id):
         network, address = host.attachments[0]
         extra_hosts = [f"{n}:{a}" for a, n in name_lines(host.extra_hosts)]
-        return Options(network, {}, extra_hosts, host.environment,
+        # runc sets these once Docker has attached the interfaces: `all`
+        # reaches them (IPv6 on or off, forwarding); `default` only later
+        # ones, so their accept_ra stays the kernel's (nothing on a lab
+        # segment sends router advertisements but a program of the user's)
+        return Options(network, sysctls(host), extra_hosts, host.environment,
                        self.api.create_networking_config({
                            network: self.api.create_endpoint_config(
                                ipv4_address=address)}), False, {})
@@ -250,4 +250,4 @@ class Attached:
     def reconnect(self, plan, host, link):
         self.api.connect_container_to_network(
             host.netns, link.network,
-            ipv4_address=link.address.split("/")[0])
+            ipv4_address=dict(host.attachments)[link.network])

@@ -4,6 +4,7 @@ import dataclasses
 import ipaddress
 
 from ..errors import ScenarioInvalid
+from ..plan import mac as plan_mac
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +38,48 @@ def spare_range(subnet, used, gateway, wanted):
                     block.num_addresses - len(taken & set(block)) >= wanted:
                 return str(block)
     return None  # no room: Docker picks from the whole subnet
+
+
+def link_local(mac):
+    """The fe80:: address the kernel makes from a MAC (EUI-64)."""
+    octets = [int(b, 16) for b in mac.split(":")]
+    octets[0] ^= 2
+    eui = octets[:3] + [0xff, 0xfe] + octets[3:]
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + bytes(eui)))
+
+
+# The overlay's namespace has IPv6 off on every device, and the kernel
+# takes no IPv6 neighbour entry on such a device ("IPv6 is disabled on
+# this device"): IPv6 goes on for vxlan0 alone, with no address of its own
+# first (addrgenmode none), so it sends nothing into the lab (no link-local
+# address: no DAD, no router solicitation; ff02::1 is joined unreported).
+# br0 and the veths keep IPv6 off. Writing the sysctl needs a writable
+# /proc/sys in the helper (swarm._flood).
+VXLAN_IPV6 = ["ip link set dev vxlan0 addrgenmode none",
+              "sysctl -qw net.ipv6.conf.vxlan0.disable_ipv6=0"]
+
+
+def neighbours(net, hosts):
+    """Commands for an overlay's VXLAN device on one node, for the hosts
+    on the network placed on other nodes; [] where they have no IPv6.
+    Docker's overlay answers neighbour solicitations at the VXLAN device
+    (its `proxy` flag) from entries it programs for IPv4 only, and never
+    forwards one, so IPv6 between nodes would find no neighbour: socklab
+    programs each IPv6 address of theirs (and its link-local one) to the
+    MAC Docker gives the interface, 02:42 and the IPv4 address it was
+    given (plan.attached_addresses)."""
+    lines = []
+    for host in hosts:
+        given = dict(host.attachments).get(net.docker_name)
+        link = next((k for k in host.links if k.network == net.docker_name),
+                    None)
+        if given is None or link is None:
+            continue
+        mac = plan_mac(ipaddress.ip_address(given))
+        six = [a.split("/")[0] for a in link.address.split(",") if ":" in a]
+        lines += [f"ip -6 neigh replace {a} lladdr {mac} dev vxlan0 nud "
+                  "permanent" for a in six + [link_local(mac)] * bool(six)]
+    return VXLAN_IPV6 + lines if lines else []
 
 
 def place(hosts, nodes):

@@ -25,7 +25,7 @@ from ..errors import EnvironmentUnusable, RunFailed
 from . import captures, inventory, userimage
 from .api import docker_errors, parallel, remove_container, together
 from .docker import DockerEngine
-from .placement import Node, address_of, place, spare_range
+from .placement import Node, address_of, neighbours, place, spare_range
 
 ENGINE_LABEL = "socklab.engine"  # on a swarm node: its engine's URL
 
@@ -153,21 +153,38 @@ class SwarmEngine:
                 if h.name in placed and net.docker_name in dict(h.attachments)}
 
     def _network(self, net, used):
+        # IPv4 only, whatever the scenario's families: Docker 20.10's IPv6
+        # on an attachable overlay gives a container an address of the
+        # pool's, not the one asked for, and the same one on two nodes
+        # (for-linux#973); with no IPv4 pool one cannot attach at all
+        # (moby#48116). The overlay carries any frame: hosts add their
+        # IPv6 addresses themselves (links.sh), as on one engine.
         ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
-            subnet=net.subnet, gateway=net.gateway,
-            iprange=spare_range(net.subnet, used, net.gateway,
+            subnet=net.subnet4, gateway=net.gateway4,
+            iprange=spare_range(net.subnet4, used, net.gateway4,
                                 len(self.nodes)))])
         self.api.create_network(
             net.docker_name, driver="overlay", internal=True, attachable=True,
             ipam=ipam, labels=net.labels, check_duplicate=True)
 
-    def _in_overlay(self, net, node, argv, labels):
+    def _in_overlay(self, net, node, argv, labels, sysctls=False):
         """Start a helper on the node, in the namespace Docker keeps there
         for the overlay (1-<first 10 of its id>), named for its run, kind,
-        network and node; return its id."""
+        network and node; return its id. With `sysctls`, its /proc/sys is
+        writable (Docker mounts it read-only): what it writes under net/ is
+        the overlay namespace's, the one it entered."""
         netns = "/run/docker/netns/1-" + \
             self.api.inspect_network(net.docker_name)["Id"][:10]
         api = node.engine.api
+        host_config = api.create_host_config(
+            # setns(2) needs SYS_ADMIN; not --privileged: some machines
+            # (these) withhold a capability it would ask for.
+            network_mode="host", cap_add=["SYS_ADMIN", "NET_ADMIN",
+                                          "NET_RAW"],
+            binds={"/run/docker/netns": {"bind": "/run/docker/netns",
+                                         "mode": "ro"}})
+        if sysctls:
+            host_config["ReadonlyPaths"] = []
         container = api.create_container(
             self.image, labels={**net.labels, **labels},
             # (A flood helper is made again at each heal: no fixed name.)
@@ -175,13 +192,7 @@ class SwarmEngine:
                              net.name, node.name)
             if labels[keys.HELPER] == keys.CAPTURE_HELPER else None,
             command=["nsenter", f"--net={netns}", *argv],
-            host_config=api.create_host_config(
-                # setns(2) needs SYS_ADMIN; not --privileged: some
-                # machines (these) withhold a capability it would ask for.
-                network_mode="host", cap_add=["SYS_ADMIN", "NET_ADMIN",
-                                              "NET_RAW"],
-                binds={"/run/docker/netns": {"bind": "/run/docker/netns",
-                                             "mode": "ro"}}))["Id"]
+            host_config=host_config)["Id"]
         api.start(container)
         return container
 
@@ -191,21 +202,26 @@ class SwarmEngine:
         entry, so a broadcast frame never leaves its node (measured:
         subnet-directed and 255.255.255.255 alike). An all-zero entry per
         other node makes the device copy broadcasts to each of them, inside
-        this network's VXLAN only, as a LAN would."""
+        this network's VXLAN only, as a LAN would. And the IPv6 neighbours
+        on other nodes (placement.neighbours)."""
         nodes = self._nodes_on(plan, net)
+        placed = self.placed.get(plan.run_id, {})
         for node in nodes if len(nodes) > 1 else ():
             others = [n.address for n in nodes if n is not node]
-            script = "; ".join(
+            six = neighbours(net, [h for h in plan.hosts
+                                   if placed.get(h.name) is not node])
+            script = "; ".join([
                 f"bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst {a}"
-                for a in others)
+                for a in others] + six)
             api = node.engine.api
             helper = self._in_overlay(net, node, ["sh", "-ec", script],
-                                      {keys.HELPER: keys.FLOOD})
+                                      {keys.HELPER: keys.FLOOD}, bool(six))
             try:
                 if api.wait(helper, timeout=60)["StatusCode"]:
                     raise RunFailed(
-                        f"could not let broadcasts on {net.name} cross to "
-                        f"other nodes from {node.name}: "
+                        f"could not let broadcasts{' and IPv6' * bool(six)}"
+                        f" on {net.name} cross to other nodes from "
+                        f"{node.name}: "
                         + api.logs(helper).decode("utf-8", "replace"))
             finally:
                 remove_container(api, helper)

@@ -7,7 +7,7 @@ problems are reported together, and nothing starts while there is one.
 """
 import re
 
-from ..agent import programs
+from ..agent import firewall, programs
 from ..errors import ScenarioInvalid
 from . import actions, addresses, commands, limits, model, names, schema
 from .expect import expectations, regex
@@ -172,8 +172,12 @@ class _Builder:
         ours = not (spec.get("image") or spec.get("build"))
         services = tuple(self._service(where + ("services", i), s, ours)
                          for i, s in enumerate(spec.get("services", [])))
+        ipv6 = any(self.networks[n].subnet_for(6) for n, _ in interfaces)
         for i, rule in enumerate(spec.get("firewall", [])):
-            commands.split(where + ("firewall", i), rule, self.report)
+            if commands.split(where + ("firewall", i), rule, self.report):
+                why = firewall.problem(rule, ipv6)
+                if why:
+                    self.report(where + ("firewall", i), why)
         limits = spec.get("limits", {})
         memory, disk = (str(limits.get(k, getattr(model.Limits, k)))
                         for k in ("memory", "disk"))
