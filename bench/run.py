@@ -103,7 +103,10 @@ HUNG = []   # compose runs stopped at COMPOSE_LIMIT
 COMPOSE_LIMIT = 180
 # As a large export's header says (lab/compose.py): at its default limit,
 # docker-compose 1.29's `up` deadlocks at 100 services.
-COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": PARALLEL_LIMIT}
+COMPOSE_ENV = {**os.environ, "COMPOSE_PARALLEL_LIMIT": PARALLEL_LIMIT,
+               # At 300 services its 60 s per request runs out while the
+               # daemon works through them all at once.
+               "COMPOSE_HTTP_TIMEOUT": str(COMPOSE_LIMIT)}
 
 
 def compose(folder, n, rep):
@@ -132,6 +135,10 @@ def compose(folder, n, rep):
             run(project + ["up", "-d"], cwd=folder, timeout=COMPOSE_LIMIT,
                 env=COMPOSE_ENV)
             return True
+        except SystemExit as failed:  # run()'s: compose gave up
+            last = str(failed).strip().splitlines()[-1][:160]
+            HUNG.append(f"compose at {n} hosts: `up -d` failed: {last}")
+            return False
         except subprocess.TimeoutExpired:
             HUNG.append(f"compose at {n} hosts: `up -d` still running after "
                         f"{COMPOSE_LIMIT} s; stopped")
