@@ -104,7 +104,7 @@ def cmd_exec(args):
     if code is None:
         print(f"socklab: there is no `{command[0]}` in {args.host}; "
               f"socklab's hosts have {', '.join(contract.TOOLS)} and the "
-              f"built-in programs ({', '.join(sorted(programs.build()))})"
+              f"built-in programs ({', '.join(programs.RESULT_FIELDS)})"
               " (a host of an image of yours: what its PATH has)",
               file=sys.stderr)
         return 127

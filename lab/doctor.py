@@ -72,19 +72,11 @@ def docker_engine(kind):
     return api, found
 
 
-def _present(api, name):
-    try:
-        api.inspect_image(name)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
-
-
 def images(api):
     chosen = os.environ.get("SOCKLAB_BASE_IMAGE")
     bases = [b for b in ([chosen] if chosen else [image.DEFAULT_BASE,
                                                   image.OFFLINE_BASE])
-             if _present(api, b)]
+             if image.present(api, b)]
     root = os.geteuid() == 0
     bootstrap = shutil.which("debootstrap")
     found = [Finding("debootstrap", True if bootstrap and root else None,
@@ -108,7 +100,7 @@ def images(api):
             if can else "set SOCKLAB_BASE_IMAGE to an image the engine has,"
             " or run socklab as root on the engine's machine with "
             "debootstrap installed"))
-    host = _present(api, "socklab-host:latest")
+    host = image.present(api, "socklab-host:latest")
     found.append(Finding(
         "host image", True if host else None,
         "socklab-host:latest present (each run rebuilds it when socklab's "
@@ -133,7 +125,7 @@ def _probe(api):
     delayed 10 ms each way. None without an image that has Python and
     iptables (a host image, or socklab's offline base)."""
     found = [i for i in ("socklab-host:latest", image.OFFLINE_BASE)
-             if _present(api, i)]
+             if image.present(api, i)]
     if not found:
         return None
     command = f"ln -sf /opt/socklab/agent/__main__.py /usr/local/bin/" \

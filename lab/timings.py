@@ -26,3 +26,10 @@ def phase(name):
                                                 3)})
             with _LOCK, open(path, "a", encoding="utf-8") as out:
                 out.write(line + "\n")
+
+
+def call(name, function, *args, **kwargs):
+    """function(*args, **kwargs) as the phase `name` (for a phase that is
+    one call passed on, as to api.together)."""
+    with phase(name):
+        return function(*args, **kwargs)

@@ -69,22 +69,19 @@ class DockerEngine:
         # created. The daemon's own speed is the floor (BENCHMARKS.md).
         with docker_errors("setting up the lab"), \
                 concurrent.futures.ThreadPoolExecutor(1) as pool:
-            made = pool.submit(self.networking.make_networks, plan,
+            made = pool.submit(timings.call, "up: networks",
+                               self.networking.make_networks, plan,
                                self.image)
             self.networking.begin(plan.run_id, made)
             userimage.ensure(self.api, plan, self.progress)
             together(
-                lambda: self._timed("up: host rules", self._reconcile,
-                                    plan.run_id, plan.networks,
-                                    helper=made.result()),
+                lambda: timings.call("up: host rules", self._reconcile,
+                                     plan.run_id, plan.networks,
+                                     helper=made.result()),
                 lambda: self._hosts(plan),
                 lambda: self._captures(plan, made))
             if plan.mode == keys.UP_MODE:
                 inventory.mark_whole(self.api, plan.labels)
-
-    def _networks(self, plan):
-        with timings.phase("up: networks"):
-            return self.networking.make_networks(plan, self.image)
 
     def _hosts(self, plan):
         """Make every host, then wait until each is ready: a host's init
@@ -102,11 +99,6 @@ class DockerEngine:
         made.result()  # the networks exist: their bridges do
         parallel(lambda net: captures.start(self.api, self.image, plan, net),
                  [n for n in plan.networks if n.capture])
-
-    @staticmethod
-    def _timed(name, function, *args, **kwargs):
-        with timings.phase(name):
-            return function(*args, **kwargs)
 
     def start_host(self, plan, host):
         """Create, start and plug in one host, and await its init (a swarm
@@ -234,8 +226,8 @@ class DockerEngine:
                         "removed while the run went on; removing the lab "
                         "without it")
                 elif rules:  # through it, before it goes
-                    self._timed("down: host rules", self._reconcile,
-                                run_id, drop=run_id, helper=helper)
+                    timings.call("down: host rules", self._reconcile,
+                                 run_id, drop=run_id, helper=helper)
                     rules = False
                 helper.close()
 
