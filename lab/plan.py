@@ -307,10 +307,11 @@ def make(scenario, run_id, mode=keys.RUN_MODE, evidence=""):
         docker_given = attached_addresses(scenario, run_id, host)
         # Where Docker attaches the host: which interface (by the IPv4
         # address Docker gave it) has which addresses instead (links.sh).
+        given = {n: link_addresses(scenario, host, n)
+                 for n, _ in host.addresses}
         environment[contract.ADDRESSES] = " ".join(
-            f"{docker_given[n]}={link_addresses(scenario, host, n)}"
-            for n, _ in host.addresses
-            if link_addresses(scenario, host, n) != f"{docker_given[n]}/"
+            f"{docker_given[n]}={a}" for n, a in given.items()
+            if a != f"{docker_given[n]}/"
             f"{scenario.network(n).subnet.prefixlen}")
         hosts.append(HostPlan(
             name=host.name, container=container,
