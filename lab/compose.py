@@ -5,9 +5,10 @@ run`, from the same plan functions. IPv6 as on a swarm's overlays
 (engine/swarm.py): Docker's networks get IPv4 pools (an IPv6-only one a
 stand-in), the hosts' inits add their IPv6 addresses and drop stand-ins.
 With enable_ipv6 Docker 20.10 would put the IPv6 gateway on the machine's
-bridge, and give a host an IPv6 address the scenario does not. A `hostfw` service sets the host's
-DOCKER-USER rule for each lab bridge when the lab starts (lab hosts wait for
-it) and removes it when `docker-compose down` stops it.
+bridge, and give a host an IPv6 address the scenario does not. A `hostfw`
+service sets the host's DOCKER-USER rule for each lab bridge when the lab
+starts (lab hosts wait for it) and removes it when `docker-compose down`
+stops it.
 """
 import hashlib
 import os
